@@ -1,0 +1,199 @@
+//! `ThreadPoolBuilder` and `BuildError`: configuring a pool before it starts.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::pool::ThreadPoolExecutor;
+
+/// Everything a pool is configured with, checked and frozen by `build`.
+pub(crate) struct Config {
+    pub(crate) max_workers: usize,
+    pub(crate) min_workers: usize,
+    pub(crate) thread_name_prefix: String,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) initializer: Option<Arc<dyn Fn() + Send + Sync + 'static>>,
+    pub(crate) keep_alive: Option<Duration>,
+    pub(crate) queue_capacity: Option<usize>,
+}
+
+/// Configures and builds a [`ThreadPoolExecutor`]; the keyword arguments of
+/// Python's `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`
+/// plus the knobs an I/O pool needs.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let pool = executor::ThreadPoolExecutor::builder()
+///     .max_workers(4)
+///     .thread_name_prefix("io")
+///     .keep_alive(Duration::from_secs(30))
+///     .build()?;
+/// let name = pool.submit(|| std::thread::current().name().map(String::from)).result()?;
+/// assert!(name.unwrap().starts_with("io-"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ThreadPoolBuilder {
+    max_workers: Option<usize>,
+    min_workers: Option<usize>,
+    thread_name_prefix: String,
+    stack_size: Option<usize>,
+    initializer: Option<Arc<dyn Fn() + Send + Sync + 'static>>,
+    keep_alive: Option<Duration>,
+    queue_capacity: Option<usize>,
+}
+
+impl Default for ThreadPoolBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ThreadPoolBuilder {
+    /// A builder with the defaults: `num_cpus::get()` workers, started as work
+    /// arrives, named `executor-0`, `executor-1`, …, never retired.
+    pub fn new() -> Self {
+        Self {
+            max_workers: None,
+            min_workers: None,
+            thread_name_prefix: "executor".to_owned(),
+            stack_size: None,
+            initializer: None,
+            keep_alive: None,
+            queue_capacity: None,
+        }
+    }
+
+    /// The most worker threads the pool runs at once. Default:
+    /// `num_cpus::get()`. `0` makes `build` fail with [`BuildError::ZeroWorkers`].
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Workers started by `build` and never retired by `keep_alive`.
+    /// Default: 1, so an idle pool holds one parked thread; the rest start
+    /// when work arrives and no idle worker can take it.
+    pub fn min_workers(mut self, n: usize) -> Self {
+        self.min_workers = Some(n);
+        self
+    }
+
+    /// Names the workers `{prefix}-0`, `{prefix}-1`, … (default prefix: `executor`).
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.thread_name_prefix = prefix.into();
+        self
+    }
+
+    /// Stack size of each worker thread, in bytes (default: the platform's).
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` once on each worker thread before it takes any work. If it
+    /// panics the pool becomes *broken*: queued and later tasks resolve to
+    /// [`TaskError::Broken`](crate::TaskError::Broken) (Python's `BrokenThreadPool`).
+    pub fn initializer(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.initializer = Some(Arc::new(f));
+        self
+    }
+
+    /// Workers above `min_workers` exit after being idle this long (default:
+    /// never). A later burst starts them again.
+    pub fn keep_alive(mut self, idle: Duration) -> Self {
+        self.keep_alive = Some(idle);
+        self
+    }
+
+    /// Bounds the tasks queued from outside the pool: `submit` blocks while
+    /// `n` wait (back-pressure) and `try_submit` hands the closure back.
+    /// Default: unbounded. `0` makes `build` fail with [`BuildError::ZeroCapacity`].
+    pub fn queue_capacity(mut self, n: usize) -> Self {
+        self.queue_capacity = Some(n);
+        self
+    }
+
+    /// Checks the configuration and starts the pool's first workers.
+    pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
+        let max_workers = self.max_workers.unwrap_or_else(num_cpus::get);
+        if max_workers == 0 {
+            return Err(BuildError::ZeroWorkers);
+        }
+        let min_workers = self.min_workers.unwrap_or(1);
+        if min_workers > max_workers {
+            return Err(BuildError::MinAboveMax {
+                min: min_workers,
+                max: max_workers,
+            });
+        }
+        if self.queue_capacity == Some(0) {
+            return Err(BuildError::ZeroCapacity);
+        }
+        ThreadPoolExecutor::from_config(Config {
+            max_workers,
+            min_workers,
+            thread_name_prefix: self.thread_name_prefix,
+            stack_size: self.stack_size,
+            initializer: self.initializer,
+            keep_alive: self.keep_alive,
+            queue_capacity: self.queue_capacity,
+        })
+    }
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("min_workers", &self.min_workers)
+            .field("thread_name_prefix", &self.thread_name_prefix)
+            .field("stack_size", &self.stack_size)
+            .field("initializer", &self.initializer.is_some())
+            .field("keep_alive", &self.keep_alive)
+            .field("queue_capacity", &self.queue_capacity)
+            .finish()
+    }
+}
+
+/// Why [`ThreadPoolBuilder::build`] refused to build a pool.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `max_workers(0)`: a pool needs at least one worker.
+    ZeroWorkers,
+    /// `min_workers` is larger than `max_workers`.
+    MinAboveMax {
+        /// The requested minimum.
+        min: usize,
+        /// The requested maximum.
+        max: usize,
+    },
+    /// `queue_capacity(0)`: no task could ever be queued.
+    ZeroCapacity,
+    /// The operating system refused to start a worker thread.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroWorkers => f.write_str("max_workers must be at least 1"),
+            BuildError::MinAboveMax { min, max } => {
+                write!(f, "min_workers ({min}) must not exceed max_workers ({max})")
+            }
+            BuildError::ZeroCapacity => f.write_str("queue_capacity must be at least 1"),
+            BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}

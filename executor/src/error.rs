@@ -1,0 +1,280 @@
+//! The ways a task can fail to deliver its value, and the ways a submission
+//! can be refused.
+
+use std::any::Any;
+use std::fmt;
+
+/// A panic caught at a task boundary, carried to the task's handle.
+///
+/// The payload is kept intact so the caller can re-raise it with
+/// [`Panic::resume`], the way `std::thread::JoinHandle::join` hands it back.
+///
+/// ```
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let err = pool.submit(|| panic!("disk full")).result().unwrap_err();
+/// let panic = err.into_panic();
+/// assert_eq!(panic.message(), Some("disk full"));
+/// ```
+pub struct Panic {
+    payload: Box<dyn Any + Send + 'static>,
+    task_name: Option<&'static str>,
+}
+
+impl Panic {
+    pub(crate) fn new(
+        payload: Box<dyn Any + Send + 'static>,
+        task_name: Option<&'static str>,
+    ) -> Self {
+        Self { payload, task_name }
+    }
+
+    /// The panic message, when the payload is a `&str` or a `String` (what
+    /// `panic!("...")` produces).
+    pub fn message(&self) -> Option<&str> {
+        if let Some(s) = self.payload.downcast_ref::<&'static str>() {
+            Some(s)
+        } else {
+            self.payload.downcast_ref::<String>().map(String::as_str)
+        }
+    }
+
+    /// The name the task was submitted under (see
+    /// [`ThreadPoolExecutor::submit_named`](crate::ThreadPoolExecutor::submit_named)).
+    pub fn task_name(&self) -> Option<&'static str> {
+        self.task_name
+    }
+
+    /// The raw payload, as `std::panic::catch_unwind` returns it.
+    pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
+        self.payload
+    }
+
+    /// Re-raises the panic on the current thread with its original payload.
+    pub fn resume(self) -> ! {
+        std::panic::resume_unwind(self.payload)
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panic")
+            .field("task_name", &self.task_name)
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.task_name {
+            Some(name) => write!(f, "task '{name}' panicked")?,
+            None => f.write_str("task panicked")?,
+        }
+        match self.message() {
+            Some(msg) => write!(f, ": {msg}"),
+            None => f.write_str(" (non-string payload)"),
+        }
+    }
+}
+
+/// Why a [`TaskHandle`](crate::TaskHandle) holds no value.
+///
+/// The Rust counterpart of the exceptions `concurrent.futures.Future.result`
+/// raises: the task's own exception, `CancelledError`, `RuntimeError` for a
+/// submit after shutdown, and `BrokenThreadPool`.
+///
+/// ```
+/// use executor::{TaskError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// pool.shutdown(true);
+/// let err = pool.submit(|| 1).result().unwrap_err();
+/// assert!(matches!(err, TaskError::Rejected));
+/// assert_eq!(err.to_string(), "task rejected: the pool is shut down");
+/// ```
+#[derive(Debug)]
+pub enum TaskError {
+    /// The task panicked; the payload is inside. The worker that ran it
+    /// carried on serving other tasks.
+    Panicked(Panic),
+    /// The task was cancelled before it started, by
+    /// [`TaskHandle::cancel`](crate::TaskHandle::cancel) or by
+    /// `shutdown_with(_, true)`. It never ran.
+    Cancelled,
+    /// The task was submitted after the pool was shut down. It never ran.
+    Rejected,
+    /// The pool is broken (a worker's initializer panicked). The task never ran.
+    Broken,
+}
+
+impl TaskError {
+    /// Whether the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+
+    /// Whether the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TaskError::Cancelled)
+    }
+
+    /// The caught panic.
+    ///
+    /// # Panics
+    ///
+    /// Panics with a message naming the actual error when `self` is not
+    /// [`TaskError::Panicked`]; use [`TaskError::try_into_panic`] to check.
+    pub fn into_panic(self) -> Panic {
+        match self.try_into_panic() {
+            Ok(panic) => panic,
+            Err(other) => {
+                panic!("TaskError::into_panic called on a task that did not panic: {other}")
+            }
+        }
+    }
+
+    /// The caught panic, or `self` back when the task did not panic.
+    pub fn try_into_panic(self) -> Result<Panic, TaskError> {
+        match self {
+            TaskError::Panicked(panic) => Ok(panic),
+            other => Err(other),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Panicked(panic) => panic.fmt(f),
+            TaskError::Cancelled => f.write_str("task cancelled before it started"),
+            TaskError::Rejected => f.write_str("task rejected: the pool is shut down"),
+            TaskError::Broken => {
+                f.write_str("task not run: the pool is broken (a worker initializer panicked)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+/// A submission the pool did not take, with the closure handed back so that
+/// nothing is lost (as crossbeam's `TrySendError` hands back the message).
+///
+/// ```
+/// use executor::{SubmitError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// pool.shutdown(true);
+/// match pool.try_submit(|| 2 + 2) {
+///     Err(SubmitError::Shutdown(f)) => assert_eq!(f(), 4), // run it here instead
+///     _ => unreachable!(),
+/// }
+/// ```
+pub enum SubmitError<F> {
+    /// The pool is shut down.
+    Shutdown(F),
+    /// The pool's queue is at its capacity (see
+    /// [`ThreadPoolBuilder::queue_capacity`](crate::ThreadPoolBuilder::queue_capacity)).
+    Full(F),
+    /// The queue stayed full for the whole timeout of
+    /// [`ThreadPoolExecutor::submit_timeout`](crate::ThreadPoolExecutor::submit_timeout).
+    Timeout(F),
+    /// The pool is broken: a worker initializer panicked.
+    Broken(F),
+}
+
+impl<F> SubmitError<F> {
+    /// The closure that was not submitted.
+    pub fn into_inner(self) -> F {
+        match self {
+            SubmitError::Shutdown(f)
+            | SubmitError::Full(f)
+            | SubmitError::Timeout(f)
+            | SubmitError::Broken(f) => f,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            SubmitError::Shutdown(_) => "the pool is shut down",
+            SubmitError::Full(_) => "the pool's queue is full",
+            SubmitError::Timeout(_) => "the pool's queue stayed full until the timeout",
+            SubmitError::Broken(_) => "the pool is broken (a worker initializer panicked)",
+        }
+    }
+}
+
+impl<F> fmt::Debug for SubmitError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            SubmitError::Shutdown(_) => "Shutdown",
+            SubmitError::Full(_) => "Full",
+            SubmitError::Timeout(_) => "Timeout",
+            SubmitError::Broken(_) => "Broken",
+        };
+        write!(f, "SubmitError::{variant}(..)")
+    }
+}
+
+impl<F> fmt::Display for SubmitError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task not submitted: {}", self.reason())
+    }
+}
+
+impl<F> std::error::Error for SubmitError<F> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_message_from_str_and_string() {
+        let p = Panic::new(Box::new("boom"), None);
+        assert_eq!(p.message(), Some("boom"));
+        assert_eq!(p.to_string(), "task panicked: boom");
+        let p = Panic::new(Box::new(format!("code {}", 7)), Some("fetch"));
+        assert_eq!(p.message(), Some("code 7"));
+        assert_eq!(p.to_string(), "task 'fetch' panicked: code 7");
+        let p = Panic::new(Box::new(42_u32), None);
+        assert_eq!(p.message(), None);
+        assert_eq!(p.to_string(), "task panicked (non-string payload)");
+        assert_eq!(*p.into_payload().downcast::<u32>().unwrap(), 42);
+    }
+
+    #[test]
+    fn task_error_display_and_predicates() {
+        let e = TaskError::Panicked(Panic::new(Box::new("x"), None));
+        assert!(e.is_panic() && !e.is_cancelled());
+        assert_eq!(e.to_string(), "task panicked: x");
+        assert!(TaskError::Cancelled.is_cancelled());
+        assert_eq!(
+            TaskError::Cancelled.to_string(),
+            "task cancelled before it started"
+        );
+        assert!(TaskError::Broken.to_string().contains("broken"));
+        assert!(matches!(
+            TaskError::Rejected.try_into_panic(),
+            Err(TaskError::Rejected)
+        ));
+        let err: Box<dyn std::error::Error> = Box::new(TaskError::Rejected);
+        assert!(err.to_string().contains("shut down"));
+    }
+
+    #[test]
+    #[should_panic(expected = "did not panic: task cancelled")]
+    fn into_panic_on_other_error_says_what_it_was() {
+        let _ = TaskError::Cancelled.into_panic();
+    }
+
+    #[test]
+    fn submit_error_hands_the_closure_back() {
+        let e = SubmitError::Full(|| 5);
+        assert_eq!(format!("{e:?}"), "SubmitError::Full(..)");
+        assert_eq!(
+            e.to_string(),
+            "task not submitted: the pool's queue is full"
+        );
+        assert_eq!((e.into_inner())(), 5);
+    }
+}

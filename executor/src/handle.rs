@@ -1,0 +1,285 @@
+//! `TaskHandle`: Python's `concurrent.futures.Future`, for one submitted task.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::error::TaskError;
+use crate::sync::thread;
+use crate::task::state::Snapshot;
+use crate::task::TaskRef;
+use crate::worker;
+
+/// How a task ended, as a done callback is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// It returned a value.
+    Completed,
+    /// It panicked.
+    Panicked,
+    /// It was cancelled before it started.
+    Cancelled,
+    /// It was submitted after shutdown.
+    Rejected,
+    /// The pool was broken.
+    Broken,
+}
+
+impl Outcome {
+    pub(crate) fn from_snapshot(s: Snapshot) -> Outcome {
+        match s.lifecycle() {
+            Snapshot::COMPLETE => Outcome::Completed,
+            Snapshot::PANICKED => Outcome::Panicked,
+            Snapshot::CANCELLED => Outcome::Cancelled,
+            Snapshot::REJECTED => Outcome::Rejected,
+            Snapshot::BROKEN => Outcome::Broken,
+            other => unreachable!("outcome of a task that is not terminal ({other})"),
+        }
+    }
+}
+
+/// A handle to a submitted task: ask whether it is done, cancel it before
+/// it starts, block for its result, or `.await` it.
+///
+/// Dropping the handle does not cancel the task (as in Python, a future
+/// nobody looks at still runs); the result is then discarded.
+///
+/// ```
+/// use executor::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handle = pool.submit(|| 6 * 7);
+/// assert_eq!(handle.result().unwrap(), 42);
+/// ```
+#[must_use = "a handle is how you get the task's result; drop it explicitly to detach"]
+pub struct TaskHandle<T> {
+    task: Arc<dyn TaskRef<T>>,
+    /// Set once `poll` returned `Ready`: the output is gone.
+    taken: bool,
+}
+
+impl<T> TaskHandle<T> {
+    pub(crate) fn new(task: Arc<dyn TaskRef<T>>) -> Self {
+        Self { task, taken: false }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        self.task.core().snapshot()
+    }
+
+    /// Resolves a task that has not started to `lifecycle`.
+    pub(crate) fn abort(&self, lifecycle: usize) -> bool {
+        self.task.abort(lifecycle)
+    }
+
+    /// True once the task finished, panicked, or was cancelled, rejected or
+    /// broken: `result` will not block.
+    pub fn done(&self) -> bool {
+        self.snapshot().is_terminal()
+    }
+
+    /// True while a worker is running the task (for async tasks: from the
+    /// first poll until it finishes).
+    pub fn running(&self) -> bool {
+        matches!(
+            self.snapshot().lifecycle(),
+            Snapshot::RUNNING | Snapshot::IDLE
+        )
+    }
+
+    /// True if the task was cancelled (by [`cancel`](Self::cancel) or by
+    /// `shutdown_with(_, true)`).
+    pub fn cancelled(&self) -> bool {
+        self.snapshot().lifecycle() == Snapshot::CANCELLED
+    }
+
+    /// Cancels the task if it has not started; returns whether it is now
+    /// cancelled. A task that is running or done cannot be cancelled (as in
+    /// Python); a cancelled task never runs, and its closure is dropped here.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let blocker = pool.submit(move || rx.recv().unwrap());
+    /// let queued = pool.submit(|| unreachable!("cancelled tasks never run"));
+    /// assert!(queued.cancel());
+    /// assert!(queued.cancelled() && queued.done());
+    /// tx.send(()).unwrap();
+    /// blocker.result().unwrap();
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.task.abort(Snapshot::CANCELLED) || self.cancelled()
+    }
+
+    /// Blocks until the task is done and returns its value or why there is
+    /// none. Called on a worker of a pool, it runs that pool's other queued
+    /// tasks while it waits, so nested submit-and-wait cannot deadlock.
+    pub fn result(mut self) -> Result<T, TaskError> {
+        self.wait();
+        self.take()
+    }
+
+    /// Like [`result`](Self::result) but gives up after `timeout`, handing
+    /// the handle back: the task keeps running and its result is not lost.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<u32>();
+    /// let handle = pool.submit(move || rx.recv().unwrap() + 1);
+    /// let handle = handle.result_timeout(Duration::from_millis(10)).unwrap_err(); // not yet
+    /// tx.send(41).unwrap();
+    /// assert_eq!(handle.result().unwrap(), 42);
+    /// ```
+    pub fn result_timeout(
+        mut self,
+        timeout: Duration,
+    ) -> Result<Result<T, TaskError>, TaskHandle<T>> {
+        if self.wait_timeout(timeout) {
+            Ok(self.take())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Blocks until the task is done (see [`result`](Self::result) for what a
+    /// worker does meanwhile).
+    pub fn wait(&self) {
+        if self.done() {
+            return;
+        }
+        let core = self.task.core();
+        let done = || core.snapshot().is_terminal();
+        if worker::help_while_waiting(&done, &|| core.register_thread()) {
+            return;
+        }
+        if spin_until(&done) {
+            return;
+        }
+        while core.register_thread() && !done() {
+            thread::park();
+        }
+    }
+
+    /// Blocks until the task is done or `timeout` passes; returns whether it
+    /// is done. Nothing is lost on timeout.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let core = self.task.core();
+        loop {
+            if self.done() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            if core.register_thread() {
+                park_timeout(deadline - now);
+            }
+        }
+    }
+
+    /// Calls `f` once the task is done, with how it ended. If it already is,
+    /// `f` runs at once on this thread; otherwise on the thread that finishes
+    /// (or cancels) the task. A panic in `f` is caught and reported on
+    /// stderr, never propagated.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use executor::Outcome;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = mpsc::channel();
+    /// let handle = pool.submit(|| 1 + 1);
+    /// handle.add_done_callback(move |outcome| tx.send(outcome).unwrap());
+    /// assert_eq!(rx.recv().unwrap(), Outcome::Completed);
+    /// ```
+    pub fn add_done_callback(&self, f: impl FnOnce(Outcome) + Send + 'static) {
+        self.task.core().add_callback(Box::new(f));
+    }
+
+    /// The outcome, once done.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let s = self.snapshot();
+        s.is_terminal().then(|| Outcome::from_snapshot(s))
+    }
+
+    fn take(&mut self) -> Result<T, TaskError> {
+        assert!(
+            !self.taken,
+            "TaskHandle polled after it returned its result"
+        );
+        self.taken = true;
+        // SAFETY: (1) `self` is the only handle of the task and we hold it
+        // mutably; (2) every caller checked `done()` (an Acquire load of a
+        // terminal state) first; (3) `taken` makes this the only take.
+        unsafe { self.task.core().take_output() }
+    }
+}
+
+impl<T> Future for TaskHandle<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let core = self.task.core();
+        if core.snapshot().is_terminal() || !core.register_waker(cx.waker()) {
+            return Poll::Ready(self.take());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Unpin for TaskHandle<T> {}
+
+impl<T> fmt::Debug for TaskHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.snapshot();
+        let state = match s.lifecycle() {
+            Snapshot::SCHEDULED => "pending",
+            Snapshot::RUNNING | Snapshot::IDLE => "running",
+            _ => "done",
+        };
+        let mut d = f.debug_struct("TaskHandle");
+        d.field("state", &state);
+        if let Some(outcome) = self.outcome() {
+            d.field("outcome", &outcome);
+        }
+        if let Some(name) = self.task.core().name() {
+            d.field("name", &name);
+        }
+        d.finish()
+    }
+}
+
+/// Spins briefly for a task that is about to finish: parking and being
+/// unparked costs tens of microseconds, many tasks take less.
+fn spin_until(done: &dyn Fn() -> bool) -> bool {
+    for round in 0..12 {
+        if done() {
+            return true;
+        }
+        for _ in 0..(1 << round.min(6)) {
+            std::hint::spin_loop();
+        }
+        if round >= 6 {
+            std::thread::yield_now();
+        }
+    }
+    done()
+}
+
+#[cfg(not(loom))]
+fn park_timeout(d: Duration) {
+    thread::park_timeout(d);
+}
+
+#[cfg(loom)]
+fn park_timeout(_d: Duration) {
+    thread::yield_now();
+}

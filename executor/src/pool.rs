@@ -1,0 +1,305 @@
+//! `ThreadPoolExecutor`: submitting closures, shutting down, statistics,
+//! and the process-wide default pool.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::builder::{BuildError, Config, ThreadPoolBuilder};
+use crate::error::SubmitError;
+use crate::handle::TaskHandle;
+use crate::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::stats::Stats;
+use crate::task::state::Snapshot;
+use crate::task::{FnTask, Job};
+use crate::worker;
+
+/// A pool of worker threads that run submitted closures and async tasks:
+/// Python's `concurrent.futures.ThreadPoolExecutor`, work-stealing.
+///
+/// Tasks submitted from outside the pool go to a shared injector queue and
+/// run in submission order on a one-worker pool; tasks submitted from inside
+/// a task go to that worker's own deque, where idle workers steal them.
+/// Dropping the pool shuts it down and waits for queued and running tasks
+/// (Python's `with ThreadPoolExecutor() as pool:` block).
+///
+/// ```
+/// use executor::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::builder().max_workers(4).build().unwrap();
+/// let handles: Vec<_> = (0..8_u64).map(|i| pool.submit(move || i * i)).collect();
+/// let squares: Vec<u64> = handles.into_iter().map(|h| h.result().unwrap()).collect();
+/// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+/// ```
+///
+/// A closure must own what it uses (`'static`) and be `Send`; borrowing
+/// from the caller's stack is what [`scope`](ThreadPoolExecutor::scope) is for:
+///
+/// ```compile_fail
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let local = vec![1, 2, 3];
+/// pool.submit(|| local.len()); // error: `local` does not live long enough
+/// ```
+///
+/// ```compile_fail
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let rc = std::rc::Rc::new(5);
+/// pool.submit(move || *rc); // error: `Rc` cannot be sent between threads
+/// ```
+pub struct ThreadPoolExecutor {
+    pub(crate) registry: Arc<Registry>,
+}
+
+impl ThreadPoolExecutor {
+    /// A pool with the defaults of [`ThreadPoolBuilder::new`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if the operating system refuses to start the first worker
+    /// thread; use [`ThreadPoolExecutor::builder`] to get that as an error.
+    pub fn new() -> ThreadPoolExecutor {
+        match Self::builder().build() {
+            Ok(pool) => pool,
+            Err(e) => panic!("executor: could not build the default pool: {e}"),
+        }
+    }
+
+    /// Starts configuring a pool.
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::new()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Result<ThreadPoolExecutor, BuildError> {
+        Ok(ThreadPoolExecutor {
+            registry: Registry::new(config)?,
+        })
+    }
+
+    /// Schedules `f` to run on a worker and returns its handle at once.
+    ///
+    /// After [`shutdown`](Self::shutdown) the handle is already resolved to
+    /// [`TaskError::Rejected`](crate::TaskError::Rejected) (Python raises
+    /// `RuntimeError`); [`try_submit`](Self::try_submit) reports that as an
+    /// `Err` instead. With a [`queue_capacity`](ThreadPoolBuilder::queue_capacity),
+    /// blocks while the queue is full.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let handle = pool.submit(|| "hello".to_uppercase());
+    /// assert_eq!(handle.result().unwrap(), "HELLO");
+    /// ```
+    pub fn submit<F, T>(&self, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit_or_resolve(None, f)
+    }
+
+    /// Like [`submit`](Self::submit), naming the task; the name appears in
+    /// its panic message and in the handle's `Debug` output.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let err = pool.submit_named("resize", || panic!("bad header")).result().unwrap_err();
+    /// assert_eq!(err.to_string(), "task 'resize' panicked: bad header");
+    /// ```
+    pub fn submit_named<F, T>(&self, name: &'static str, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit_or_resolve(Some(name), f)
+    }
+
+    /// Like [`submit`](Self::submit), but never blocks and never returns a
+    /// resolved-to-error handle: when the pool is shut down, broken or its
+    /// queue is full, the closure comes back inside the error.
+    ///
+    /// ```
+    /// use executor::SubmitError;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// assert_eq!(pool.try_submit(|| 1).unwrap().result().unwrap(), 1);
+    /// pool.shutdown(true);
+    /// assert!(matches!(pool.try_submit(|| 1), Err(SubmitError::Shutdown(_))));
+    /// ```
+    pub fn try_submit<F, T>(&self, f: F) -> Result<TaskHandle<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit_inner(None, f, None)
+    }
+
+    /// Like [`submit`](Self::submit), but waits at most `timeout` for room in
+    /// a full queue, then hands the closure back as [`SubmitError::Timeout`].
+    pub fn submit_timeout<F, T>(
+        &self,
+        f: F,
+        timeout: Duration,
+    ) -> Result<TaskHandle<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit_inner(None, f, Some(Some(Instant::now() + timeout)))
+    }
+
+    fn submit_or_resolve<F, T>(&self, name: Option<&'static str>, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.submit_inner(name, f, Some(None)) {
+            Ok(handle) => handle,
+            Err(e) => {
+                let lifecycle = match e {
+                    SubmitError::Broken(_) => Snapshot::BROKEN,
+                    _ => Snapshot::REJECTED,
+                };
+                TaskHandle::new(FnTask::<F, T>::resolved(lifecycle, name))
+            }
+        }
+    }
+
+    /// The one submit path. `deadline` is how long to wait for queue room:
+    /// `None` not at all, `Some(None)` for as long as it takes.
+    fn submit_inner<F, T>(
+        &self,
+        name: Option<&'static str>,
+        f: F,
+        deadline: Option<Option<Instant>>,
+    ) -> Result<TaskHandle<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let registry = &self.registry;
+        let flags = registry.flags();
+        if flags & BROKEN != 0 {
+            return Err(SubmitError::Broken(f));
+        }
+        if worker::is_worker_of(registry) {
+            // From inside the pool: onto this worker's deque. Accepted while a
+            // shutdown drains the pool, so running work can finish its subtasks;
+            // never counted against the queue capacity (a worker blocked on
+            // its own full queue would deadlock).
+            let task = FnTask::new(f, name);
+            let handle = TaskHandle::new(task.clone());
+            registry.schedule(Job(task));
+            return Ok(handle);
+        }
+        if flags & SHUTDOWN != 0 {
+            return Err(SubmitError::Shutdown(f));
+        }
+        if !registry.reserve(deadline) {
+            let flags = registry.flags();
+            return Err(if flags & BROKEN != 0 {
+                SubmitError::Broken(f)
+            } else if flags & SHUTDOWN != 0 {
+                SubmitError::Shutdown(f)
+            } else if deadline.is_some() {
+                SubmitError::Timeout(f)
+            } else {
+                SubmitError::Full(f)
+            });
+        }
+        let task = FnTask::new(f, name);
+        let handle = TaskHandle::new(task.clone());
+        registry.injector.push(Job(task));
+        registry.notify();
+        if let Some(lifecycle) = registry.closed_after_submit() {
+            handle.abort(lifecycle);
+        }
+        Ok(handle)
+    }
+
+    /// Stops accepting tasks from outside the pool. With `wait`, returns once
+    /// every queued and running task has finished and every worker thread
+    /// has exited. Idempotent; callable from a task of this very pool
+    /// (that worker is then not waited for). Python's `shutdown(wait)`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let ran = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let ran = ran.clone();
+    ///     let _ = pool.submit(move || ran.fetch_add(1, Ordering::Relaxed));
+    /// }
+    /// pool.shutdown(true);
+    /// assert_eq!(ran.load(Ordering::Relaxed), 100);
+    /// assert!(pool.submit(|| ()).result().is_err());
+    /// ```
+    pub fn shutdown(&self, wait: bool) {
+        self.registry.shutdown(wait, false);
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)`: with `cancel_futures`,
+    /// tasks still queued resolve to [`TaskError::Cancelled`](crate::TaskError::Cancelled)
+    /// instead of running.
+    pub fn shutdown_with(&self, wait: bool, cancel_futures: bool) {
+        self.registry.shutdown(wait, cancel_futures);
+    }
+
+    /// True once [`shutdown`](Self::shutdown) was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.registry.flags() & SHUTDOWN != 0
+    }
+
+    /// True once a worker initializer panicked.
+    pub fn is_broken(&self) -> bool {
+        self.registry.flags() & BROKEN != 0
+    }
+
+    /// A snapshot of the pool's counters.
+    pub fn stats(&self) -> Stats {
+        self.registry.stats()
+    }
+
+    /// The most workers this pool runs at once.
+    pub fn max_workers(&self) -> usize {
+        self.registry.config.max_workers
+    }
+}
+
+impl Default for ThreadPoolExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        self.registry.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutor")
+            .field("max_workers", &self.max_workers())
+            .field(
+                "thread_name_prefix",
+                &self.registry.config.thread_name_prefix,
+            )
+            .field("shutdown", &self.is_shutdown())
+            .field("broken", &self.is_broken())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The process-wide pool with default settings, built on first use and
+/// never shut down. For code that has no pool of its own to pass around.
+///
+/// ```
+/// let handle = executor::global().submit(|| 2 + 2);
+/// assert_eq!(handle.result().unwrap(), 4);
+/// ```
+pub fn global() -> &'static ThreadPoolExecutor {
+    static GLOBAL: OnceLock<ThreadPoolExecutor> = OnceLock::new();
+    GLOBAL.get_or_init(ThreadPoolExecutor::new)
+}

@@ -1,0 +1,447 @@
+//! The registry: everything the workers of one pool share. The queues
+//! (one `Injector` for submissions from outside, one `Worker` deque per
+//! worker slot with its `Stealer`), the sleep state, the worker threads and
+//! the pool's lifecycle flags.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Injector, Stealer, Worker};
+use crossbeam_utils::CachePadded;
+
+use crate::builder::{BuildError, Config};
+use crate::sleep::Sleep;
+use crate::stats::{SlotStats, Stats};
+use crate::sync::lock;
+use crate::task::state::Snapshot;
+use crate::task::Job;
+use crate::worker;
+
+/// Lifecycle flags of the pool, in `Registry::flags`.
+pub(crate) const SHUTDOWN: usize = 1;
+/// `shutdown_with(_, cancel_futures = true)`: queued tasks resolve to Cancelled.
+pub(crate) const CANCEL_QUEUED: usize = 1 << 1;
+/// A worker initializer panicked: queued and later tasks resolve to Broken.
+pub(crate) const BROKEN: usize = 1 << 2;
+/// Every worker has exited and leftovers were resolved.
+const TERMINATED: usize = 1 << 3;
+
+/// One worker position. Its deque outlives the threads that use it: a
+/// thread takes the `Worker` end when it starts and gives it back when it
+/// retires, so the `Stealer` in `Registry::stealers` stays valid.
+pub(crate) struct Slot {
+    pub(crate) deque: Mutex<Option<Worker<Job>>>,
+    pub(crate) stats: CachePadded<SlotStats>,
+}
+
+/// The worker threads, guarded by one lock that only starting, retiring,
+/// exiting and shutting down take.
+struct Threads {
+    handles: Vec<Option<JoinHandle<()>>>,
+    free_slots: Vec<usize>,
+}
+
+pub(crate) struct Registry {
+    pub(crate) injector: Injector<Job>,
+    pub(crate) stealers: Box<[Stealer<Job>]>,
+    pub(crate) slots: Box<[Slot]>,
+    pub(crate) sleep: Sleep,
+    pub(crate) config: Config,
+    flags: AtomicUsize,
+    /// Workers started and not yet exited. Written under `threads`.
+    alive: AtomicUsize,
+    threads: Mutex<Threads>,
+    started: AtomicU64,
+    retired: AtomicU64,
+    /// Tasks cancelled through handles or by shutdown.
+    pub(crate) cancelled: AtomicU64,
+    /// Tasks queued through the injector while a capacity is set.
+    queued: AtomicUsize,
+    /// Submitters blocked on a full queue wait here.
+    space: (Mutex<()>, Condvar),
+    blocked_submitters: AtomicUsize,
+    /// Async tasks that are alive, so termination can resolve them.
+    pub(crate) async_tasks: crate::spawn::LiveTasks,
+}
+
+impl Registry {
+    pub(crate) fn new(config: Config) -> Result<Arc<Registry>, BuildError> {
+        let slots_n = config.max_workers;
+        let deques: Vec<Worker<Job>> = (0..slots_n).map(|_| Worker::new_lifo()).collect();
+        let stealers = deques.iter().map(Worker::stealer).collect();
+        let slots = deques
+            .into_iter()
+            .map(|d| Slot {
+                deque: Mutex::new(Some(d)),
+                stats: CachePadded::new(SlotStats::default()),
+            })
+            .collect();
+        let registry = Arc::new(Registry {
+            injector: Injector::new(),
+            stealers,
+            slots,
+            sleep: Sleep::new(slots_n),
+            flags: AtomicUsize::new(0),
+            alive: AtomicUsize::new(0),
+            threads: Mutex::new(Threads {
+                handles: (0..slots_n).map(|_| None).collect(),
+                free_slots: (0..slots_n).rev().collect(),
+            }),
+            started: AtomicU64::new(0),
+            retired: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
+            space: (Mutex::new(()), Condvar::new()),
+            blocked_submitters: AtomicUsize::new(0),
+            async_tasks: crate::spawn::LiveTasks::default(),
+            config,
+        });
+        for _ in 0..registry.config.min_workers {
+            if let Err(e) = registry.start_worker() {
+                registry.shutdown(true, true);
+                return Err(BuildError::Spawn(e));
+            }
+        }
+        Ok(registry)
+    }
+
+    pub(crate) fn flags(&self) -> usize {
+        self.flags.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn alive(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Queues a job: on the current worker's own deque when called from a
+    /// worker of this pool, else on the injector; then wakes or starts a
+    /// worker if one is needed.
+    pub(crate) fn schedule(self: &Arc<Self>, job: Job) {
+        if let Err(job) = worker::push_local(self, job) {
+            self.force_reserve();
+            self.injector.push(job);
+        }
+        self.notify();
+    }
+
+    /// Wakes a sleeper for newly queued work, or starts a worker when all the
+    /// alive ones are busy and the pool may grow.
+    pub(crate) fn notify(self: &Arc<Self>) {
+        if self.sleep.notify_one() && self.alive() < self.config.max_workers {
+            self.start_worker_for_work();
+        }
+    }
+
+    #[cold]
+    fn start_worker_for_work(self: &Arc<Self>) {
+        if let Err(e) = self.start_worker() {
+            // Not fatal: the pool keeps at least `min_workers` (>= 1 unless
+            // configured otherwise) who will get to the work.
+            eprintln!("executor: could not start another worker thread: {e}");
+        }
+    }
+
+    /// Starts one worker thread if the pool is below its maximum and open.
+    pub(crate) fn start_worker(self: &Arc<Self>) -> std::io::Result<()> {
+        let mut threads = lock(&self.threads);
+        if self.flags() & (SHUTDOWN | BROKEN) != 0 {
+            return Ok(());
+        }
+        let Some(index) = threads.free_slots.pop() else {
+            return Ok(());
+        };
+        // A thread that retired from this slot has given its deque back and
+        // is exiting; reap it so its handle is not leaked.
+        if let Some(old) = threads.handles[index].take() {
+            let _ = old.join();
+        }
+        let mut builder = std::thread::Builder::new()
+            .name(format!("{}-{}", self.config.thread_name_prefix, index));
+        if let Some(bytes) = self.config.stack_size {
+            builder = builder.stack_size(bytes);
+        }
+        let registry = Arc::clone(self);
+        self.alive.fetch_add(1, Ordering::SeqCst);
+        match builder.spawn(move || worker::main(registry, index)) {
+            Ok(handle) => {
+                threads.handles[index] = Some(handle);
+                self.started.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.alive.fetch_sub(1, Ordering::SeqCst);
+                threads.free_slots.push(index);
+                Err(e)
+            }
+        }
+    }
+
+    /// A worker idle for `keep_alive` asks to retire; granted while the pool
+    /// stays at or above `min_workers` and is open. On success the worker no
+    /// longer counts as alive and must call `finish_retire` as it exits.
+    pub(crate) fn try_begin_retire(&self) -> bool {
+        let _threads = lock(&self.threads);
+        if self.alive() <= self.config.min_workers || self.flags() & SHUTDOWN != 0 {
+            return false;
+        }
+        self.alive.fetch_sub(1, Ordering::SeqCst);
+        self.retired.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A retired worker gives its (empty) deque and its slot back.
+    pub(crate) fn finish_retire(&self, index: usize, deque: Worker<Job>) {
+        debug_assert!(deque.is_empty(), "a retiring worker has no queued work");
+        let mut threads = lock(&self.threads);
+        *lock(&self.slots[index].deque) = Some(deque);
+        threads.free_slots.push(index);
+    }
+
+    /// A worker leaves for good (shutdown, or its initializer panicked).
+    pub(crate) fn exit_worker(&self, index: usize, deque: Worker<Job>) {
+        let last = {
+            let _threads = lock(&self.threads);
+            *lock(&self.slots[index].deque) = Some(deque);
+            self.alive.fetch_sub(1, Ordering::SeqCst) == 1
+        };
+        if last && self.flags() & (SHUTDOWN | BROKEN) != 0 {
+            self.terminate();
+        }
+    }
+
+    /// Is there any queued job anywhere? Used for the re-checks of the
+    /// sleep protocol, so it must look at every queue.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
+    pub(crate) fn shutdown(&self, wait: bool, cancel_queued: bool) {
+        let new = SHUTDOWN | if cancel_queued { CANCEL_QUEUED } else { 0 };
+        self.flags.fetch_or(new, Ordering::SeqCst);
+        if cancel_queued {
+            self.drain_queues(Snapshot::CANCELLED);
+        }
+        self.sleep.notify_all();
+        self.release_blocked_submitters();
+        if self.alive() == 0 {
+            self.terminate();
+        }
+        if wait {
+            self.join_workers();
+            self.terminate();
+        }
+    }
+
+    /// Joins every worker thread except the calling one (a task may shut
+    /// its own pool down; it cannot wait for itself).
+    fn join_workers(&self) {
+        let me = std::thread::current().id();
+        let handles: Vec<JoinHandle<()>> = {
+            let mut threads = lock(&self.threads);
+            threads
+                .handles
+                .iter_mut()
+                .filter_map(Option::take)
+                .collect()
+        };
+        for handle in handles {
+            if handle.thread().id() != me {
+                let _ = handle.join();
+            }
+        }
+    }
+
+    /// A worker's initializer panicked: the pool is broken. Every queued
+    /// task resolves to Broken, and so will every later one.
+    pub(crate) fn break_pool(&self) {
+        self.flags.fetch_or(BROKEN, Ordering::SeqCst);
+        self.drain_queues(Snapshot::BROKEN);
+        self.sleep.notify_all();
+        self.release_blocked_submitters();
+    }
+
+    /// Resolves whatever is still queued to `lifecycle`. Only the injector
+    /// and the stealers are reachable from here; a job a worker holds in
+    /// its hand is resolved by that worker, which checks the flags first.
+    fn drain_queues(&self, lifecycle: usize) {
+        loop {
+            let mut found = false;
+            while let Some(job) = self.injector.steal().success() {
+                found = true;
+                self.on_injector_pop();
+                self.abort(&job, lifecycle);
+            }
+            for stealer in self.stealers.iter() {
+                while let Some(job) = stealer.steal().success() {
+                    found = true;
+                    self.abort(&job, lifecycle);
+                }
+            }
+            if !found {
+                break;
+            }
+        }
+    }
+
+    /// Resolves a job taken off a queue without running it. Cancellations
+    /// are counted here, when the cancelled job leaves the queues, whoever
+    /// cancelled it.
+    pub(crate) fn abort(&self, job: &Job, lifecycle: usize) {
+        let aborted = job.abort(lifecycle);
+        if (aborted && lifecycle == Snapshot::CANCELLED) || (!aborted && job.is_cancelled()) {
+            self.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A worker popped a job that turned out cancelled.
+    pub(crate) fn count_cancelled(&self) {
+        self.cancelled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// After the last worker exited: resolve what can no longer run. Jobs
+    /// that raced into the queues become Rejected (or Broken), and async
+    /// tasks parked on a waker are cancelled. Idempotent.
+    fn terminate(&self) {
+        if self.alive() != 0 {
+            return;
+        }
+        let prev = self.flags.fetch_or(TERMINATED, Ordering::SeqCst);
+        if prev & TERMINATED != 0 {
+            return;
+        }
+        let leftover = if prev & BROKEN != 0 {
+            Snapshot::BROKEN
+        } else {
+            Snapshot::REJECTED
+        };
+        self.drain_queues(leftover);
+        self.async_tasks.cancel_all(self);
+    }
+
+    /// After a submitter queued a job from outside the pool: if the pool
+    /// closed meanwhile, no worker may be left to run it. Returns the
+    /// lifecycle the submitter must abort its task to (a no-op if a worker
+    /// already started it); the stale job in the queue is skipped later.
+    pub(crate) fn closed_after_submit(&self) -> Option<usize> {
+        // The SeqCst load follows the SeqCst fence in `notify_one`, which ran
+        // after our push; `shutdown` and `break_pool` set their flag with a
+        // SeqCst RMW before the workers' final re-checks. Either a worker's
+        // re-check sees our job, or we see the flag here.
+        let flags = self.flags();
+        if flags & (SHUTDOWN | BROKEN) == 0 {
+            return None;
+        }
+        Some(if flags & BROKEN != 0 {
+            Snapshot::BROKEN
+        } else {
+            Snapshot::REJECTED
+        })
+    }
+
+    /// True once the last worker exited after shutdown. Checked by an
+    /// async task's waker after it queued the task (as `closed_after_submit`
+    /// is by a submitter): either `terminate`'s drain sees the job or the
+    /// waker sees this flag and cancels the task itself.
+    pub(crate) fn is_terminated(&self) -> bool {
+        self.flags() & TERMINATED != 0
+    }
+
+    // ---- queue capacity (back-pressure) ----
+
+    /// Reserves room for one external submission. `deadline`: `None` never
+    /// blocks, `Some(None)` blocks for good, `Some(Some(t))` until `t`.
+    /// Returns false when there is no room (or the pool closed meanwhile).
+    pub(crate) fn reserve(&self, deadline: Option<Option<Instant>>) -> bool {
+        let Some(capacity) = self.config.queue_capacity else {
+            return true;
+        };
+        let try_reserve = || {
+            self.queued
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                    (q < capacity).then_some(q + 1)
+                })
+                .is_ok()
+        };
+        if try_reserve() {
+            return true;
+        }
+        let Some(deadline) = deadline else {
+            return false;
+        };
+        let (mutex, condvar) = &self.space;
+        let mut guard = lock(mutex);
+        self.blocked_submitters.fetch_add(1, Ordering::SeqCst);
+        let reserved = loop {
+            if try_reserve() {
+                break true;
+            }
+            if self.flags() & (SHUTDOWN | BROKEN) != 0 {
+                break false;
+            }
+            guard = match deadline {
+                None => condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
+                Some(t) => {
+                    let now = Instant::now();
+                    if now >= t {
+                        break false;
+                    }
+                    condvar
+                        .wait_timeout(guard, t - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        };
+        self.blocked_submitters.fetch_sub(1, Ordering::SeqCst);
+        reserved
+    }
+
+    /// Counts an injector push that must not block (an async task queued
+    /// again by its waker), so every injector pop has a matching count.
+    fn force_reserve(&self) {
+        if self.config.queue_capacity.is_some() {
+            self.queued.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// A job left the injector: free its place in the queue.
+    pub(crate) fn on_injector_pop(&self) {
+        if self.config.queue_capacity.is_none() {
+            return;
+        }
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        if self.blocked_submitters.load(Ordering::SeqCst) > 0 {
+            let _guard = lock(&self.space.0);
+            self.space.1.notify_one();
+        }
+    }
+
+    fn release_blocked_submitters(&self) {
+        let _guard = lock(&self.space.0);
+        self.space.1.notify_all();
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            workers_alive: self.alive(),
+            workers_idle: self.sleep.counts().sleeping(),
+            tasks_queued: self.injector.len()
+                + self.stealers.iter().map(Stealer::len).sum::<usize>(),
+            tasks_cancelled: self.cancelled.load(Ordering::Relaxed),
+            threads_started: self.started.load(Ordering::Relaxed),
+            threads_retired: self.retired.load(Ordering::Relaxed),
+            ..Stats::default()
+        };
+        for slot in self.slots.iter() {
+            slot.stats.add_to(&mut stats);
+        }
+        stats
+    }
+
+    pub(crate) fn keep_alive(&self) -> Option<Duration> {
+        self.config.keep_alive
+    }
+}

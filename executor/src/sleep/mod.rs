@@ -1,0 +1,239 @@
+//! How idle workers go to sleep and how submitters wake them.
+//! The protocol and its invariants are written out in `README.md` beside this file.
+
+mod counts;
+
+pub(crate) use counts::Counts;
+
+use std::time::{Duration, Instant};
+
+use crate::sync::{fence, lock, thread, AtomicUsize, Mutex, Ordering};
+
+/// What ended a call to [`Sleep::sleep`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// A submitter picked this worker; it is now counted as searching.
+    Notified,
+    /// The final re-check found work, or `interrupted` became true, and the
+    /// worker left the sleeping set on its own; it is not searching.
+    Cancelled,
+    /// The timeout passed without a notification; the worker left the
+    /// sleeping set on its own and is not searching.
+    TimedOut,
+}
+
+/// The shared sleep state of one pool.
+pub(crate) struct Sleep {
+    /// Packed searching and sleeping counts (see [`Counts`]).
+    counts: AtomicUsize,
+    /// The sleeping workers, most recent last: waking the most recent sleeper
+    /// picks the one with the warmest cache and lets long sleepers retire.
+    sleepers: Mutex<Vec<(usize, thread::Thread)>>,
+    /// Per worker slot: 1 while it is in `sleepers`. Cleared, under the
+    /// `sleepers` lock, by whoever takes it out.
+    asleep: Box<[AtomicUsize]>,
+}
+
+impl Sleep {
+    pub(crate) fn new(slots: usize) -> Self {
+        Self {
+            counts: AtomicUsize::new(0),
+            sleepers: Mutex::new(Vec::with_capacity(slots)),
+            asleep: (0..slots).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
+        Counts(self.counts.load(Ordering::SeqCst))
+    }
+
+    /// Called after new work was queued. Wakes one sleeper, unless a worker
+    /// is already searching (it will find the work, see the README) or
+    /// nobody sleeps. Returns whether the caller should consider starting a
+    /// new worker: no worker is searching or asleep, so all are busy.
+    pub(crate) fn notify_one(&self) -> bool {
+        // SeqCst fence: the queue push before it and the `counts` load after
+        // it pair with the fence a worker runs between announcing itself
+        // (searching or sleeping) and re-checking the queues. One of the two
+        // sides sees the other. This is the whole no-lost-wake-up argument.
+        fence(Ordering::SeqCst);
+        let counts = Counts(self.counts.load(Ordering::Relaxed));
+        if counts.searching() > 0 {
+            return false;
+        }
+        if counts.sleeping() == 0 {
+            return true;
+        }
+        self.wake_one_cold();
+        false
+    }
+
+    #[cold]
+    fn wake_one_cold(&self) {
+        let mut sleepers = lock(&self.sleepers);
+        // Re-read under the lock: sleeping only changes under it. Someone
+        // else may have become a searcher meanwhile; then they cover us.
+        let counts = Counts(self.counts.load(Ordering::SeqCst));
+        if counts.searching() > 0 {
+            return;
+        }
+        if let Some((index, thread)) = sleepers.pop() {
+            self.counts.fetch_add(
+                Counts::ONE_SEARCHING.wrapping_sub(Counts::ONE_SLEEPING),
+                Ordering::SeqCst,
+            );
+            // Release: pairs with the sleeper's Acquire load of its flag, so
+            // it sees itself counted as searching.
+            self.asleep[index].store(0, Ordering::Release);
+            drop(sleepers);
+            thread.unpark();
+        }
+    }
+
+    /// Wakes every sleeper (shutdown, or a pool that became broken). Each
+    /// woken worker counts as searching.
+    pub(crate) fn notify_all(&self) {
+        let woken: Vec<_> = {
+            let mut sleepers = lock(&self.sleepers);
+            for &(index, _) in sleepers.iter() {
+                self.counts.fetch_add(
+                    Counts::ONE_SEARCHING.wrapping_sub(Counts::ONE_SLEEPING),
+                    Ordering::SeqCst,
+                );
+                self.asleep[index].store(0, Ordering::Release);
+            }
+            sleepers.drain(..).collect()
+        };
+        for (_, thread) in woken {
+            thread.unpark();
+        }
+    }
+
+    /// Tries to become a searching worker; at most half of `alive` workers
+    /// search at once, so a 64-worker I/O pool does not spin 64 threads.
+    pub(crate) fn start_searching(&self, alive: usize) -> bool {
+        let mut current = self.counts.load(Ordering::SeqCst);
+        loop {
+            if 2 * Counts(current).searching() >= alive.max(1) {
+                return false;
+            }
+            match self.counts.compare_exchange_weak(
+                current,
+                current + Counts::ONE_SEARCHING,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => {
+                    // SeqCst fence before the caller searches: a submitter
+                    // whose fence came before this increment (so it did not
+                    // see us) has its push visible to our search.
+                    fence(Ordering::SeqCst);
+                    return true;
+                }
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Stops searching because work was found. Returns true when the caller
+    /// was the last searcher: it must then re-check the queues and, if they
+    /// hold more work, call [`Sleep::notify_one`] so the work it did not
+    /// take gets a worker (see the README, invariant 3).
+    pub(crate) fn stop_searching(&self) -> bool {
+        let prev = Counts(
+            self.counts
+                .fetch_sub(Counts::ONE_SEARCHING, Ordering::SeqCst),
+        );
+        debug_assert!(prev.searching() > 0);
+        // SeqCst fence before the caller's queue re-check: pairs with the
+        // fence in `notify_one`, as in `sleep`.
+        fence(Ordering::SeqCst);
+        prev.searching() == 1
+    }
+
+    /// Puts worker `index` to sleep until it is notified, `interrupted()`
+    /// becomes true, or `timeout` passes.
+    ///
+    /// `searching` says whether the worker is counted as searching now; it
+    /// stops being so as it goes to sleep. `has_work` must re-check every
+    /// queue the pool has (and any reason to stay awake, such as shutdown):
+    /// it runs after the worker is visible as a sleeper, which is what makes
+    /// a concurrent `notify_one` impossible to miss.
+    pub(crate) fn sleep(
+        &self,
+        index: usize,
+        searching: bool,
+        has_work: impl Fn() -> bool,
+        interrupted: impl Fn() -> bool,
+        timeout: Option<Duration>,
+    ) -> Wake {
+        {
+            let mut sleepers = lock(&self.sleepers);
+            sleepers.push((index, thread::current()));
+            self.asleep[index].store(1, Ordering::Relaxed);
+            let delta = if searching {
+                Counts::ONE_SLEEPING.wrapping_sub(Counts::ONE_SEARCHING)
+            } else {
+                Counts::ONE_SLEEPING
+            };
+            self.counts.fetch_add(delta, Ordering::SeqCst);
+        }
+        // SeqCst fence: pairs with the one in `notify_one` (see there).
+        fence(Ordering::SeqCst);
+        if has_work() || interrupted() {
+            return self.leave(index);
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            // Acquire: pairs with the Release store of the waker.
+            if self.asleep[index].load(Ordering::Acquire) == 0 {
+                return Wake::Notified;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return match self.leave(index) {
+                            Wake::Cancelled => Wake::TimedOut,
+                            notified => notified,
+                        };
+                    }
+                    park_timeout(deadline - now);
+                }
+            }
+            if interrupted() {
+                return self.leave(index);
+            }
+        }
+    }
+
+    /// Leaves the sleeping set on the worker's own initiative, unless a
+    /// notifier took it out first (then it is searching and says so).
+    fn leave(&self, index: usize) -> Wake {
+        let mut sleepers = lock(&self.sleepers);
+        if self.asleep[index].load(Ordering::Relaxed) == 0 {
+            return Wake::Notified;
+        }
+        let position = sleepers
+            .iter()
+            .position(|&(i, _)| i == index)
+            .expect("an asleep worker is in the sleeping set");
+        sleepers.swap_remove(position);
+        self.asleep[index].store(0, Ordering::Relaxed);
+        self.counts
+            .fetch_sub(Counts::ONE_SLEEPING, Ordering::SeqCst);
+        Wake::Cancelled
+    }
+}
+
+#[cfg(not(loom))]
+fn park_timeout(timeout: Duration) {
+    thread::park_timeout(timeout);
+}
+
+#[cfg(loom)]
+fn park_timeout(_timeout: Duration) {
+    // Loom has no clock: a timed park is a park that may wake spuriously.
+    thread::yield_now();
+}

@@ -1,0 +1,344 @@
+//! Async tasks: `pool.spawn(future)` polls a future on the workers, queues
+//! it again when its waker fires, and never polls it on two threads at once.
+
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+
+use futures_task::{waker_ref, ArcWake, FutureObj, Spawn, SpawnError};
+
+use crate::error::Panic;
+use crate::handle::TaskHandle;
+use crate::pool::ThreadPoolExecutor;
+use crate::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::sync::{lock, UnsafeCell};
+use crate::task::state::Snapshot;
+use crate::task::{Core, Job, Ran, Runnable, TaskRef};
+use crate::worker;
+
+pub(crate) struct AsyncTask<Fut: Future> {
+    core: Core<Fut::Output>,
+    /// The future, pinned in place: it lives inside this `Arc` allocation
+    /// and is dropped there (set to `None`), never moved.
+    future: UnsafeCell<Option<Fut>>,
+    registry: Weak<Registry>,
+    /// Where this task sits in `Registry::async_tasks`.
+    live_key: usize,
+}
+
+// SAFETY: `future` is only touched by the party that holds the task in
+// RUNNING (polling it) or that moved it from SCHEDULED/IDLE to a terminal
+// state (dropping it); both are won by a CAS on the state word, so there is
+// one such party at a time, on any thread: hence `Fut: Send`.
+unsafe impl<Fut: Future + Send> Sync for AsyncTask<Fut> where Fut::Output: Send {}
+
+impl<Fut> AsyncTask<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    /// Drops the future in place.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold the exclusive right to `future` (see the `Sync`
+    /// impl): it is the runner in RUNNING, or it just made the task terminal
+    /// from a stage where nobody polls it.
+    unsafe fn drop_future(&self) {
+        // SAFETY: exclusive per this function's contract. Assigning `None`
+        // drops the future where it is, keeping the pinning promise.
+        let drop_it = || self.future.with_mut(|f| unsafe { *f = None });
+        // A panicking destructor must not unwind into the worker.
+        let _ = panic::catch_unwind(AssertUnwindSafe(drop_it));
+    }
+
+    fn schedule(self: &Arc<Self>) {
+        match self.registry.upgrade() {
+            Some(registry) => {
+                let job = Job(self.clone());
+                registry.schedule(job);
+                if registry.is_terminated() {
+                    Runnable::abort(&**self, Snapshot::CANCELLED);
+                }
+            }
+            // The pool is gone: nobody will ever poll this task again.
+            None => {
+                Runnable::abort(&**self, Snapshot::CANCELLED);
+            }
+        }
+    }
+
+    fn forget(&self) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.async_tasks.remove(self.live_key);
+        }
+    }
+}
+
+impl<Fut> Runnable for AsyncTask<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    fn run(self: Arc<Self>) -> Ran {
+        let queued = |s: Snapshot| {
+            s.lifecycle() == Snapshot::SCHEDULED
+                || (s.lifecycle() == Snapshot::IDLE && s.is_notified())
+        };
+        let started = self.core.transition(queued, |s| {
+            Snapshot(s.0 & !Snapshot::NOTIFIED).with_lifecycle(Snapshot::RUNNING)
+        });
+        if let Err(now) = started {
+            return Ran::not_run(now);
+        }
+        let waker = waker_ref(&self);
+        let mut cx = Context::from_waker(&waker);
+        let poll = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.future.with_mut(|f| {
+                // SAFETY: we are the runner (we won the move to RUNNING
+                // above), so nobody else touches the slot while we poll.
+                let f = unsafe { (*f).as_mut() }.expect("a task being polled has its future");
+                // SAFETY: the future lives in this Arc allocation and is only
+                // ever dropped in place (`drop_future`), never moved.
+                unsafe { Pin::new_unchecked(f) }.poll(&mut cx)
+            })
+        }));
+        let output = match poll {
+            Ok(Poll::Pending) => {
+                // RUNNING → IDLE, keeping NOTIFIED if a wake came during the
+                // poll: then it is our job to queue the task again.
+                let prev = self
+                    .core
+                    .transition(
+                        |s| s.lifecycle() == Snapshot::RUNNING,
+                        |s| s.with_lifecycle(Snapshot::IDLE),
+                    )
+                    .expect("only the runner leaves RUNNING");
+                if prev.is_notified() {
+                    self.schedule();
+                }
+                return Ran::Pending;
+            }
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(Panic::new(payload, self.core.name())),
+        };
+        // SAFETY: still the runner.
+        unsafe { self.drop_future() };
+        let ran = if output.is_ok() {
+            Ran::Completed
+        } else {
+            Ran::Panicked
+        };
+        self.core.finish(output);
+        self.forget();
+        ran
+    }
+
+    fn abort(&self, lifecycle: usize) -> bool {
+        // Never polled, or parked on its waker: nobody is polling it.
+        let not_running =
+            |s: Snapshot| matches!(s.lifecycle(), Snapshot::SCHEDULED | Snapshot::IDLE);
+        let aborted = self.core.transition_to_aborted(not_running, lifecycle);
+        if aborted {
+            // SAFETY: we just moved the task out of a non-running stage.
+            unsafe { self.drop_future() };
+            self.forget();
+        }
+        aborted
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        self.core.snapshot()
+    }
+}
+
+impl<Fut> ArcWake for AsyncTask<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        let wakeable = |s: Snapshot| {
+            !s.is_notified() && matches!(s.lifecycle(), Snapshot::IDLE | Snapshot::RUNNING)
+        };
+        if let Ok(prev) = arc_self
+            .core
+            .transition(wakeable, |s| Snapshot(s.0 | Snapshot::NOTIFIED))
+        {
+            // A running task is queued again by its runner when the poll ends.
+            if prev.lifecycle() == Snapshot::IDLE {
+                arc_self.schedule();
+            }
+        }
+    }
+}
+
+impl<Fut> TaskRef<Fut::Output> for AsyncTask<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    fn core(&self) -> &Core<Fut::Output> {
+        &self.core
+    }
+
+    /// Handles may only cancel a task that was never polled.
+    fn abort(&self, lifecycle: usize) -> bool {
+        if self.core.snapshot().lifecycle() != Snapshot::SCHEDULED {
+            return false;
+        }
+        let aborted = self
+            .core
+            .transition_to_aborted(|s| s.lifecycle() == Snapshot::SCHEDULED, lifecycle);
+        if aborted {
+            // SAFETY: we just moved the task out of SCHEDULED.
+            unsafe { self.drop_future() };
+            self.forget();
+        }
+        aborted
+    }
+}
+
+/// The pool's alive async tasks, so that terminating the pool can cancel the
+/// ones parked on a waker that will never fire. Touched twice per async
+/// task (spawn and finish), never on the closure path.
+#[derive(Default)]
+pub(crate) struct LiveTasks {
+    slab: Mutex<Slab>,
+}
+
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Weak<dyn Runnable>>>,
+    free: Vec<usize>,
+}
+
+impl LiveTasks {
+    fn reserve(&self) -> usize {
+        let mut slab = lock(&self.slab);
+        match slab.free.pop() {
+            Some(key) => key,
+            None => {
+                slab.entries.push(None);
+                slab.entries.len() - 1
+            }
+        }
+    }
+
+    fn fill(&self, key: usize, task: Weak<dyn Runnable>) {
+        lock(&self.slab).entries[key] = Some(task);
+    }
+
+    fn remove(&self, key: usize) {
+        let mut slab = lock(&self.slab);
+        if slab.entries[key].take().is_some() || !slab.free.contains(&key) {
+            slab.free.push(key);
+        }
+    }
+
+    /// Cancels every async task that is not running. Called once the last
+    /// worker has exited, so none is.
+    pub(crate) fn cancel_all(&self, registry: &Registry) {
+        let tasks: Vec<_> = lock(&self.slab)
+            .entries
+            .iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for task in tasks {
+            registry.abort(&Job(task), Snapshot::CANCELLED);
+        }
+    }
+}
+
+impl ThreadPoolExecutor {
+    /// Runs an async task on the pool's workers and returns its handle: the
+    /// same [`TaskHandle`] as `submit` gives, so it can be awaited, blocked
+    /// on with `result()`, or cancelled before its first poll.
+    ///
+    /// The future is polled on a worker, queued again when its waker fires,
+    /// and never polled by two workers at once.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let inner = pool.submit(|| 20);
+    /// let handle = pool.spawn(async move { inner.await.unwrap() + 22 });
+    /// assert_eq!(handle.result().unwrap(), 42);
+    /// ```
+    pub fn spawn<Fut>(&self, future: Fut) -> TaskHandle<Fut::Output>
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.spawn_inner(None, future)
+    }
+
+    /// Like [`spawn`](Self::spawn), naming the task for panic messages.
+    pub fn spawn_named<Fut>(&self, name: &'static str, future: Fut) -> TaskHandle<Fut::Output>
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.spawn_inner(Some(name), future)
+    }
+
+    fn spawn_inner<Fut>(&self, name: Option<&'static str>, future: Fut) -> TaskHandle<Fut::Output>
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let registry = &self.registry;
+        let flags = registry.flags();
+        let refused = if flags & BROKEN != 0 {
+            Some(Snapshot::BROKEN)
+        } else if flags & SHUTDOWN != 0 && !worker::is_worker_of(registry) {
+            Some(Snapshot::REJECTED)
+        } else {
+            None
+        };
+        let live_key = registry.async_tasks.reserve();
+        let lifecycle = refused.unwrap_or(Snapshot::SCHEDULED);
+        let task = Arc::new(AsyncTask {
+            core: Core::new(name, lifecycle),
+            future: UnsafeCell::new(refused.is_none().then_some(future)),
+            registry: Arc::downgrade(registry),
+            live_key,
+        });
+        let handle = TaskHandle::new(task.clone());
+        if refused.is_some() {
+            registry.async_tasks.remove(live_key);
+            return handle;
+        }
+        let weak: Weak<dyn Runnable> = Arc::downgrade(&task) as Weak<dyn Runnable>;
+        registry.async_tasks.fill(live_key, weak);
+        registry.schedule(Job(task));
+        if let Some(lifecycle) = registry.closed_after_submit() {
+            if !worker::is_worker_of(registry) {
+                handle.abort(lifecycle);
+            }
+        }
+        handle
+    }
+}
+
+impl Spawn for ThreadPoolExecutor {
+    fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
+        if self.registry.flags() & (SHUTDOWN | BROKEN) != 0 && !worker::is_worker_of(&self.registry)
+        {
+            return Err(SpawnError::shutdown());
+        }
+        // Detached, as `Spawn` wants; a panic is kept in the dropped handle.
+        drop(self.spawn(future));
+        Ok(())
+    }
+
+    fn status(&self) -> Result<(), SpawnError> {
+        if self.registry.flags() & (SHUTDOWN | BROKEN) != 0 {
+            Err(SpawnError::shutdown())
+        } else {
+            Ok(())
+        }
+    }
+}

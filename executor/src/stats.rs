@@ -1,0 +1,73 @@
+//! `pool.stats()`: counters cheap enough to poll for a progress bar.
+//!
+//! Hot counters live per worker slot on their own cache line and are only
+//! written by the worker that owns the slot; `stats()` sums them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of a pool's activity, from [`ThreadPoolExecutor::stats`](crate::ThreadPoolExecutor::stats).
+///
+/// The counters are read one after another while the pool runs, so they
+/// are each exact but not one atomic picture (e.g. a task may be counted as
+/// both queued and completed in one snapshot).
+///
+/// ```
+/// let pool = executor::ThreadPoolExecutor::builder().max_workers(2).build().unwrap();
+/// let handles: Vec<_> = (0..10).map(|i| pool.submit(move || i)).collect();
+/// for h in handles {
+///     h.result().unwrap();
+/// }
+/// let stats = pool.stats();
+/// assert_eq!(stats.tasks_completed, 10);
+/// assert!(stats.workers_alive >= 1 && stats.workers_alive <= 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Worker threads running now.
+    pub workers_alive: usize,
+    /// Workers parked, waiting for work.
+    pub workers_idle: usize,
+    /// Tasks waiting in the queues (including cancelled ones not yet discarded).
+    pub tasks_queued: usize,
+    /// Tasks being run now (a worker that waits on a handle and runs another
+    /// task meanwhile counts both).
+    pub tasks_running: u64,
+    /// Tasks that finished and returned a value.
+    pub tasks_completed: u64,
+    /// Tasks that panicked.
+    pub tasks_panicked: u64,
+    /// Tasks cancelled before they started.
+    pub tasks_cancelled: u64,
+    /// Tasks a worker took from another worker's deque.
+    pub tasks_stolen: u64,
+    /// Worker threads started since the pool was built.
+    pub threads_started: u64,
+    /// Worker threads that retired after `keep_alive` of idleness.
+    pub threads_retired: u64,
+}
+
+/// One worker slot's counters; only the worker owning the slot writes them.
+#[derive(Default)]
+pub(crate) struct SlotStats {
+    pub(crate) running: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) panicked: AtomicU64,
+    pub(crate) stolen: AtomicU64,
+}
+
+impl SlotStats {
+    /// Adds one to `counter`. Only the owning worker writes, so a plain
+    /// load and store suffice (no locked read-modify-write on the hot path).
+    pub(crate) fn bump(counter: &AtomicU64, delta: i64) {
+        let value = counter.load(Ordering::Relaxed);
+        counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_to(&self, stats: &mut Stats) {
+        stats.tasks_running += self.running.load(Ordering::Relaxed);
+        stats.tasks_completed += self.completed.load(Ordering::Relaxed);
+        stats.tasks_panicked += self.panicked.load(Ordering::Relaxed);
+        stats.tasks_stolen += self.stolen.load(Ordering::Relaxed);
+    }
+}

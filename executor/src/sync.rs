@@ -1,0 +1,53 @@
+//! One place that chooses between `std` and `loom` primitives.
+//!
+//! Production code imports its atomics, locks, cells and thread parking from
+//! here; under `--cfg loom` the same names resolve to loom's instrumented
+//! versions so the loom models in `tests/loom_*.rs` explore every interleaving.
+
+#[cfg(loom)]
+pub(crate) use loom::{
+    sync::atomic::{fence, AtomicUsize, Ordering},
+    sync::{Mutex, MutexGuard},
+    thread,
+};
+
+#[cfg(not(loom))]
+pub(crate) use std::{
+    sync::atomic::{fence, AtomicUsize, Ordering},
+    sync::{Mutex, MutexGuard},
+    thread,
+};
+
+/// Locks `mutex`, ignoring poisoning.
+///
+/// Every critical section in this crate only moves plain data in and out (it
+/// never calls user code while holding a lock), so a poisoned lock still
+/// guards consistent data.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// An `UnsafeCell` with loom's closure-based API, so the same code checks
+/// accesses under loom and compiles to a plain pointer access otherwise.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Gives `f` a mutable pointer to the contents. Dereferencing it is the
+    /// caller's responsibility, exactly as with `std::cell::UnsafeCell::get`.
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;

@@ -1,0 +1,105 @@
+//! A task made from a closure: `submit(f)`.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use super::state::Snapshot;
+use super::{Core, Ran, Runnable, TaskRef};
+use crate::error::Panic;
+use crate::sync::UnsafeCell;
+use std::sync::Arc;
+
+pub(crate) struct FnTask<F, T> {
+    core: Core<T>,
+    func: UnsafeCell<Option<F>>,
+}
+
+// SAFETY: `func` is touched only by the party that moved the state out of
+// SCHEDULED (the runner taking it, or the canceller dropping it); that
+// transition is a CAS, so there is exactly one such party. `F: Send` because
+// that party may be on any thread. `core` is `Sync` by its own argument.
+unsafe impl<F: Send, T: Send> Sync for FnTask<F, T> {}
+
+impl<F, T> FnTask<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    pub(crate) fn new(func: F, name: Option<&'static str>) -> Arc<Self> {
+        Arc::new(Self {
+            core: Core::new(name, Snapshot::SCHEDULED),
+            func: UnsafeCell::new(Some(func)),
+        })
+    }
+
+    /// A task that is already resolved to `lifecycle` and will never run.
+    pub(crate) fn resolved(lifecycle: usize, name: Option<&'static str>) -> Arc<Self> {
+        Arc::new(Self {
+            core: Core::new(name, lifecycle),
+            func: UnsafeCell::new(None),
+        })
+    }
+
+    /// Takes the closure out.
+    ///
+    /// # Safety
+    ///
+    /// The caller must have just moved the state out of SCHEDULED itself.
+    unsafe fn take_func(&self) -> Option<F> {
+        // SAFETY: per the contract we are the one party allowed in `func`.
+        self.func.with_mut(|f| unsafe { (*f).take() })
+    }
+}
+
+impl<F, T> Runnable for FnTask<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Arc<Self>) -> Ran {
+        if !self.core.transition_to_running() {
+            return Ran::not_run(self.core.snapshot());
+        }
+        // SAFETY: we won SCHEDULED → RUNNING just above.
+        let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
+        let output = panic::catch_unwind(AssertUnwindSafe(func))
+            .map_err(|payload| Panic::new(payload, self.core.name()));
+        let ran = if output.is_ok() {
+            Ran::Completed
+        } else {
+            Ran::Panicked
+        };
+        self.core.finish(output);
+        ran
+    }
+
+    fn abort(&self, lifecycle: usize) -> bool {
+        let aborted = self
+            .core
+            .transition_to_aborted(|s| s.lifecycle() == Snapshot::SCHEDULED, lifecycle);
+        if aborted {
+            // SAFETY: we won SCHEDULED → `lifecycle` just above.
+            let func = unsafe { self.take_func() };
+            // Dropping user captures may panic; that must not unwind into the pool.
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(func)));
+        }
+        aborted
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        self.core.snapshot()
+    }
+}
+
+impl<F, T> TaskRef<T> for FnTask<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn core(&self) -> &Core<T> {
+        &self.core
+    }
+
+    fn abort(&self, lifecycle: usize) -> bool {
+        Runnable::abort(self, lifecycle)
+    }
+}

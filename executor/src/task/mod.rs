@@ -1,0 +1,83 @@
+//! Tasks: the one allocation that holds a submitted closure (or future), its
+//! state, its output and its waiters, and the type-erased `Job` the queues carry.
+
+mod core;
+mod fn_task;
+pub(crate) mod state;
+
+pub(crate) use self::core::Core;
+pub(crate) use self::fn_task::FnTask;
+
+use std::sync::Arc;
+
+/// Something a worker can run: the queue side of a task.
+pub(crate) trait Runnable: Send + Sync {
+    /// Runs the task, unless it was cancelled or aborted meanwhile. Catches
+    /// the task's panic into its output.
+    fn run(self: Arc<Self>) -> Ran;
+
+    /// Resolves the task to `lifecycle` (`CANCELLED`, `REJECTED` or `BROKEN`)
+    /// if it has not started, dropping its body. Returns whether it did.
+    fn abort(&self, lifecycle: usize) -> bool;
+
+    /// The task's current state.
+    fn snapshot(&self) -> state::Snapshot;
+}
+
+/// What running a job amounted to, for the pool's statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// The task finished and returned a value.
+    Completed,
+    /// The task panicked; the panic is in its output.
+    Panicked,
+    /// An async task returned `Pending`; its waker will queue it again.
+    Pending,
+    /// The task had been cancelled while queued.
+    Cancelled,
+    /// The task had been resolved otherwise (rejected, broken) while queued.
+    Skipped,
+}
+
+impl Ran {
+    /// Why a queued task did not run, from its (terminal) state.
+    pub(crate) fn not_run(snapshot: state::Snapshot) -> Ran {
+        if snapshot.lifecycle() == state::Snapshot::CANCELLED {
+            Ran::Cancelled
+        } else {
+            Ran::Skipped
+        }
+    }
+}
+
+/// A queued task, as the deques and the injector hold it.
+pub(crate) struct Job(pub(crate) Arc<dyn Runnable>);
+
+impl Job {
+    pub(crate) fn run(self) -> Ran {
+        self.0.run()
+    }
+
+    pub(crate) fn abort(&self, lifecycle: usize) -> bool {
+        self.0.abort(lifecycle)
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.0.snapshot().lifecycle() == state::Snapshot::CANCELLED
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+/// The handle side of a task: reach the core, and abort (which has to drop
+/// the concrete body, so it lives with the concrete type).
+pub(crate) trait TaskRef<T>: Send + Sync {
+    fn core(&self) -> &Core<T>;
+
+    /// See [`Runnable::abort`].
+    fn abort(&self, lifecycle: usize) -> bool;
+}
