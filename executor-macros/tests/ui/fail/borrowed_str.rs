@@ -1,0 +1,6 @@
+#[executor::task]
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[executor::task(name = fetch)]
+fn fetch(url: String) -> usize {
+    url.len()
+}
+
+fn main() {}

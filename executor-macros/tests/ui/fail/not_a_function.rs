@@ -1,0 +1,6 @@
+#[executor::task]
+pub struct Job {
+    pub id: u64,
+}
+
+fn main() {}
