@@ -26,7 +26,17 @@ pub(crate) fn where_send<'a>(types: impl IntoIterator<Item = &'a Type>) -> Token
         .into_iter()
         .filter(|ty| !is_send_by_construction(ty))
         .filter(|ty| seen.insert(ty.to_token_stream().to_string()))
-        .map(|ty| quote_spanned!(ty.span()=> #ty: ::core::marker::Send))
+        .map(|ty| {
+            // The type keeps its own tokens and the bound takes the span of its
+            // last token, so rustc underlines the whole type, first to last.
+            let end = ty
+                .to_token_stream()
+                .into_iter()
+                .last()
+                .map_or_else(|| ty.span(), |token| token.span());
+            let send = quote_spanned!(end=> : ::core::marker::Send);
+            quote!(#ty #send)
+        })
         .collect();
     if bounds.is_empty() {
         quote!()
