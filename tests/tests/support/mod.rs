@@ -1,0 +1,68 @@
+//! Helpers shared by the acceptance tests.
+
+#![allow(dead_code)]
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Runs `f` on a helper thread and fails the test if it has not finished
+/// within `limit`: turns a deadlock into a failure instead of a hung run.
+/// (A limit, never a timing assertion: it is set far above normal run times.)
+pub fn within<T: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => {
+            worker.join().expect("the checked closure's thread");
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: still not finished after {limit:?} (deadlock?)")
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the closure sent its value or panicked"),
+        },
+    }
+}
+
+/// The generous limit used to catch hangs.
+pub const HANG: Duration = Duration::from_secs(60);
+
+/// A gate that tasks block on until the test opens it.
+#[derive(Clone)]
+pub struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    pub fn new() -> Self {
+        Gate(Default::default())
+    }
+
+    pub fn wait(&self) {
+        let (lock, cv) = &*self.0;
+        let mut open = lock.lock().unwrap();
+        while !*open {
+            open = cv.wait(open).unwrap();
+        }
+    }
+
+    pub fn open(&self) {
+        let (lock, cv) = &*self.0;
+        *lock.lock().unwrap() = true;
+        cv.notify_all();
+    }
+}
+
+/// Scales a stress size: `full` when `EXECUTOR_STRESS=full`, else `light`.
+pub fn stress_size(light: usize, full: usize) -> usize {
+    match std::env::var("EXECUTOR_STRESS").as_deref() {
+        Ok("full") => full,
+        _ => light,
+    }
+}
