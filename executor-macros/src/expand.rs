@@ -26,7 +26,7 @@ use syn::{Attribute, Item, ItemFn, Visibility};
 
 use crate::args::TaskArgs;
 use crate::check::{self, Task};
-use crate::{bounds, diag, vis};
+use crate::{bounds, diag, rebase, vis};
 
 /// Expands `#[task(attr)] item`. Never fails: on error the function is emitted
 /// unchanged next to the `compile_error!`s, so the rest of the crate (and the
@@ -85,18 +85,20 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
     let task_name = args.name_for(fn_ident);
     let krate = {
         let path = args.krate();
-        vis::deeper(&path).unwrap_or_else(|| quote!(#path))
+        rebase::path(&path).unwrap_or(path)
     };
     let mod_vis = &func.vis;
     let vis = vis::inner(&func.vis);
     let carried = carried_attrs(&func.attrs);
 
-    let output = match task.output {
+    // Types as seen from inside the module (`self::A` becomes `super::A`).
+    let output_ty = task.output.map(rebase::ty);
+    let output = match &output_ty {
         Some(ty) => quote!(#ty),
         None => quote!(()),
     };
     let idents: Vec<_> = task.params.iter().map(|p| &p.ident).collect();
-    let types: Vec<_> = task.params.iter().map(|p| p.ty).collect();
+    let types: Vec<_> = task.params.iter().map(|p| rebase::ty(p.ty)).collect();
     let taken: HashSet<String> = idents.iter().map(|i| i.to_string()).collect();
     let pool = check::fresh("pool", &taken, Span::call_site());
     let (item_ty, item_pat) = match (&idents[..], &types[..]) {
@@ -104,7 +106,7 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
         _ => (quote!((#(#types,)*)), quote!((#(#idents,)*))),
     };
     let call = quote!(super::#fn_ident(#(#idents),*));
-    let where_send = bounds::where_send(types.iter().copied().chain(task.output));
+    let where_send = bounds::where_send(types.iter().chain(&output_ty));
     let arg_list = idents
         .iter()
         .map(|i| i.unraw().to_string())
@@ -370,6 +372,19 @@ mod tests {
         assert!(
             out.contains("pool_ . submit_named (\"f\" , move || super :: f (pool , arg1_ , arg1))")
         );
+    }
+
+    #[test]
+    fn relative_type_paths_are_rebased_into_the_module() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn f(a: self::A, b: super::B) -> self::C {
+                    todo!()
+                }
+            ),
+        );
+        assert!(out.contains("fn submit (pool : & :: executor :: ThreadPoolExecutor , a : super :: A , b : super :: super :: B) -> :: executor :: TaskHandle < super :: C >"));
     }
 
     #[test]

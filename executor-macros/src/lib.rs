@@ -3,7 +3,8 @@
 //!
 //! The macro is a thin shell around [`proc_macro2`] functions, one concept per
 //! module: `args` (the options), `check` (signature validation), `bounds`
-//! (`Send` checks with good spans), `vis` (visibility of generated items),
+//! (`Send` checks with good spans), `vis` (visibility of generated items), `rebase`
+//! (relative paths seen from the generated module),
 //! `expand` (the generated module) and `diag` (collecting errors).
 
 mod args;
@@ -11,6 +12,7 @@ mod bounds;
 mod check;
 mod diag;
 mod expand;
+mod rebase;
 mod vis;
 
 use proc_macro::TokenStream;

@@ -13,7 +13,9 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Path, Visibility};
+use syn::Visibility;
+
+use crate::rebase;
 
 /// The visibility for items inside the generated module, reaching exactly as
 /// far as the function's own visibility `vis` does.
@@ -23,27 +25,11 @@ pub(crate) fn inner(vis: &Visibility) -> TokenStream {
         Visibility::Inherited => quote!(pub(super)),
         Visibility::Restricted(restricted) => {
             let pub_token = &restricted.pub_token;
-            match deeper(&restricted.path) {
+            match rebase::path(&restricted.path) {
                 Some(path) => quote!(#pub_token(in #path)),
                 None => quote!(#vis),
             }
         }
-    }
-}
-
-/// `path` as seen from one module further down, or `None` when it means the
-/// same from anywhere (`crate`, `crate::a`, `::a`, or a name in the extern prelude).
-pub(crate) fn deeper(path: &Path) -> Option<TokenStream> {
-    let first = &path.segments.first()?.ident;
-    if path.leading_colon.is_some() {
-        None
-    } else if first == "self" {
-        let rest = path.segments.iter().skip(1);
-        Some(quote!(super #(::#rest)*))
-    } else if first == "super" {
-        Some(quote!(super::#path))
-    } else {
-        None
     }
 }
 

@@ -84,7 +84,17 @@ async fn await_inner(x: u64) -> u64 {
 }
 
 mod outer {
+    pub(crate) struct Meters(pub(crate) f64);
+
     pub(crate) mod inner {
+        pub(crate) struct Scale(pub(crate) f64);
+
+        /// Relative paths in the signature resolve from the generated module too.
+        #[executor::task]
+        pub(crate) fn scaled(length: super::Meters, by: self::Scale) -> super::Meters {
+            super::Meters(length.0 * by.0)
+        }
+
         /// Visible to the whole crate, and so is its module.
         #[executor::task]
         pub(crate) fn shout(word: String) -> String {
@@ -253,6 +263,8 @@ fn tasks_in_nested_modules_keep_their_visibility() {
         "ABC"
     );
     assert_eq!(outer::call_only_outer(&pool), -5);
+    let scaled = outer::inner::scaled::submit(&pool, outer::Meters(2.0), outer::inner::Scale(1.5));
+    assert_eq!(scaled.result().unwrap().0, 3.0);
     assert_eq!(outer::inner::call_private(&pool), 101);
 }
 
