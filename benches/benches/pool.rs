@@ -1,0 +1,167 @@
+//! criterion micro-benchmarks of `executor` through its public API:
+//! submit, submit+result, a steal, and the per-item cost of `map`, each beside
+//! the nearest rayon operation for scale. Short measurement times so that
+//! `cargo bench -p executor-bench` finishes in a couple of minutes.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use executor::ThreadPoolExecutor;
+use rayon::prelude::*;
+
+fn pool(workers: usize) -> Arc<ThreadPoolExecutor> {
+    Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(workers)
+            .build()
+            .expect("building the pool"),
+    )
+}
+
+fn rayon_pool(workers: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .expect("building the rayon pool")
+}
+
+/// The cost of `submit` alone: only the submitting loop is timed; the
+/// handles are resolved afterwards, outside the clock.
+fn submit(c: &mut Criterion) {
+    let exec = pool(num_cpus::get());
+    let mut g = c.benchmark_group("submit");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("executor", |b| {
+        b.iter_custom(|iters| {
+            let mut handles = Vec::with_capacity(iters as usize);
+            let start = Instant::now();
+            for i in 0..iters {
+                handles.push(exec.submit(move || black_box(i)));
+            }
+            let took = start.elapsed();
+            for h in handles {
+                h.result().expect("task");
+            }
+            took
+        });
+    });
+    g.finish();
+}
+
+/// One `submit(..).result()` round trip on a busy (not parked) pool;
+/// rayon's `install` does the same round trip.
+fn submit_result(c: &mut Criterion) {
+    let workers = num_cpus::get();
+    let exec = pool(workers);
+    let ray = rayon_pool(workers);
+    let mut g = c.benchmark_group("submit+result");
+    g.bench_function("executor", |b| {
+        b.iter(|| exec.submit(|| black_box(1u64)).result().expect("task"));
+    });
+    g.bench_function("rayon install", |b| {
+        b.iter(|| ray.install(|| black_box(1u64)))
+    });
+    g.finish();
+}
+
+/// A steal: a task submits a child (which lands in its own worker's deque)
+/// and then spins, without joining, until the child has run. Only another
+/// worker can run it, by stealing it, so the time from submit to the child
+/// running is the steal latency (including waking the thief if it slept).
+fn steal(c: &mut Criterion) {
+    let exec = pool(2);
+    let mut g = c.benchmark_group("steal");
+    g.bench_function("executor (2 workers)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let inner = Arc::clone(&exec);
+                let took = exec
+                    .submit(move || {
+                        let ran = Arc::new(AtomicBool::new(false));
+                        let flag = Arc::clone(&ran);
+                        let start = Instant::now();
+                        let child = inner.submit(move || flag.store(true, Ordering::Release));
+                        // Acquire pairs with the child's Release store.
+                        while !ran.load(Ordering::Acquire) {
+                            assert!(
+                                start.elapsed() < Duration::from_secs(5),
+                                "the child task was never stolen"
+                            );
+                            std::hint::spin_loop();
+                        }
+                        let took = start.elapsed();
+                        child.result().expect("child task");
+                        took
+                    })
+                    .result()
+                    .expect("parent task");
+                total += took;
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
+/// Per-item cost of `map` over trivial items (criterion reports it per
+/// element), beside rayon's `par_iter().map().collect()`.
+fn map_per_item(c: &mut Criterion) {
+    const N: u64 = 20_000;
+    const MAP_CHUNK: u64 = 625;
+    let workers = num_cpus::get();
+    let exec = pool(workers);
+    let ray = rayon_pool(workers);
+    let mut g = c.benchmark_group("map per item");
+    g.throughput(Throughput::Elements(N));
+    // TODO(issue 3): once `map` lands, benchmark it here instead:
+    //     exec.map(0..N, |x| black_box(x) ^ 1).map(|r| r.expect("item")).fold(0u64, u64::wrapping_add)
+    // Until then: chunks submitted by hand, what `map`'s batching must beat.
+    g.bench_function("executor submit chunks (map stand-in)", |b| {
+        b.iter(|| {
+            let handles: Vec<_> = (0..N)
+                .step_by(MAP_CHUNK as usize)
+                .map(|start| {
+                    let end = (start + MAP_CHUNK).min(N);
+                    exec.submit(move || {
+                        (start..end).map(|x| black_box(x) ^ 1).collect::<Vec<u64>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.result().expect("chunk"))
+                .fold(0u64, u64::wrapping_add)
+        });
+    });
+    g.bench_function("rayon par_iter", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                ray.install(|| {
+                    (0..N)
+                        .into_par_iter()
+                        .map(|x| black_box(x) ^ 1)
+                        .collect::<Vec<u64>>()
+                })
+                .into_iter()
+                .fold(0u64, u64::wrapping_add)
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    targets = submit, submit_result, steal, map_per_item
+}
+criterion_main!(benches);

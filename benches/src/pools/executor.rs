@@ -1,0 +1,121 @@
+//! `executor`: this workspace's pool, the column every ratio is relative to.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use executor::ThreadPoolExecutor;
+
+use crate::contender::{Contender, Outcome, Params};
+use crate::work::{fib_seq, kernel, mix, MIX_START};
+
+/// Most items one W2 chunk task computes (see `map_ordered`).
+const MAP_CHUNK: usize = 1024;
+
+/// `executor::ThreadPoolExecutor`, one pool per worker count.
+pub struct Executor {
+    pool: Arc<ThreadPoolExecutor>,
+    io: ThreadPoolExecutor,
+}
+
+impl Executor {
+    /// Builds both pools.
+    pub fn new(params: Params) -> Executor {
+        let build = |workers, prefix| {
+            ThreadPoolExecutor::builder()
+                .max_workers(workers)
+                .thread_name_prefix(prefix)
+                .build()
+                .expect("executor: building the pool failed")
+        };
+        Executor {
+            pool: Arc::new(build(params.workers, "bench")),
+            io: build(params.io_workers, "bench-io"),
+        }
+    }
+}
+
+/// W3 on `executor`: the second half forks as a task; the first half runs
+/// here; then `result()` joins (on a worker it runs other tasks meanwhile).
+fn fib(pool: &Arc<ThreadPoolExecutor>, n: u32, cutoff: u32) -> u64 {
+    if n <= cutoff {
+        return fib_seq(n);
+    }
+    let forked = Arc::clone(pool);
+    let right = pool.submit(move || fib(&forked, n - 2, cutoff));
+    let left = fib(pool, n - 1, cutoff);
+    left + right.result().expect("executor: fib task failed")
+}
+
+impl Contender for Executor {
+    fn name(&self) -> &'static str {
+        "executor"
+    }
+
+    fn spawn_wait(&mut self, n: usize) -> Outcome {
+        let handles: Vec<_> = (0..n as u64).map(|i| self.pool.submit(move || i)).collect();
+        let sum = handles.into_iter().fold(MIX_START, |acc, h| {
+            mix(acc, h.result().expect("executor: W1 task failed"))
+        });
+        Ok(sum.into())
+    }
+
+    fn note(&self) -> Option<String> {
+        Some(format!(
+            "executor: W2 submits chunks of up to {MAP_CHUNK} items (a stand-in until `map` lands)"
+        ))
+    }
+
+    // TODO(issue 3): once `ThreadPoolExecutor::map` lands, replace this body with
+    //     self.pool.map(0..n as u64, move |i| kernel(i, iters))
+    //         .fold(MIX_START, |acc, r| mix(acc, r.expect("executor: W2 map item failed")))
+    // and drop `note` above. Until then W2 submits chunks by hand, the batching
+    // that `map` is meant to do itself.
+    fn map_ordered(&mut self, n: usize, iters: u32) -> Outcome {
+        let chunk = (n / (self.pool.max_workers() * 16)).clamp(1, MAP_CHUNK) as u64;
+        let n = n as u64;
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk as usize)
+            .map(|start| {
+                let end = (start + chunk).min(n);
+                self.pool
+                    .submit(move || (start..end).map(|i| kernel(i, iters)).collect::<Vec<u64>>())
+            })
+            .collect();
+        let sum = handles.into_iter().fold(MIX_START, |acc, h| {
+            h.result()
+                .expect("executor: W2 chunk failed")
+                .into_iter()
+                .fold(acc, mix)
+        });
+        Ok(sum.into())
+    }
+
+    fn fork_join(&mut self, n: u32, cutoff: u32) -> Outcome {
+        let pool = Arc::clone(&self.pool);
+        let root = self.pool.submit(move || fib(&pool, n, cutoff));
+        Ok(root.result().expect("executor: W3 root failed").into())
+    }
+
+    fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {
+        let handles: Vec<_> = (0..n as u64)
+            .map(|i| {
+                self.io.submit(move || {
+                    std::thread::sleep(sleep);
+                    i
+                })
+            })
+            .collect();
+        let sum = handles.into_iter().fold(MIX_START, |acc, h| {
+            mix(acc, h.result().expect("executor: W4 task failed"))
+        });
+        Ok(sum.into())
+    }
+
+    fn round_trip(&mut self, x: u64) -> Result<u64, crate::contender::NotApplicable> {
+        Ok(self
+            .pool
+            .submit(move || x + 1)
+            .result()
+            .expect("executor: W5 task failed"))
+    }
+}
