@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{
     FnArg, GenericParam, Ident, ItemFn, Lifetime, Pat, ReturnType, Signature, TraitBound, Type,
@@ -23,7 +24,8 @@ pub(crate) struct Task<'a> {
     pub(crate) is_async: bool,
     /// One entry per argument, in order.
     pub(crate) params: Vec<Param<'a>>,
-    /// The return type (`()` when omitted), or the future's output for `async fn`.
+    /// The return type (`None` when omitted: `()`); for an `async fn`, the
+    /// future's output.
     pub(crate) output: Option<&'a Type>,
 }
 
@@ -48,8 +50,8 @@ pub(crate) fn task(func: &ItemFn) -> syn::Result<Task<'_>> {
         match arg {
             FnArg::Receiver(receiver) => arg_errors.push(syn::Error::new_spanned(
                 receiver,
-                "#[task] works on free functions, not methods: a `self` receiver cannot \
-                 be moved to a worker thread; make it an ordinary argument of a free function",
+                "#[task] works on free functions, not methods: `self` receivers are not \
+                 supported; take the value as an ordinary argument of a free function",
             )),
             FnArg::Typed(typed) => {
                 check_type(&typed.ty, &mut arg_errors);
@@ -194,7 +196,7 @@ impl<'ast> Visit<'ast> for ArgType<'_> {
         self.higher_ranked.push(
             bound_here
                 .filter_map(|param| match param {
-                    syn::GenericParam::Lifetime(l) => Some(l.lifetime.ident.clone()),
+                    GenericParam::Lifetime(l) => Some(l.lifetime.ident.clone()),
                     _ => None,
                 })
                 .collect(),
@@ -243,7 +245,7 @@ fn name_params<'a>(params: Vec<(usize, &'a Pat, &'a Type)>) -> Vec<Param<'a>> {
         .map(|(index, pat, ty)| {
             let ident = match binding(pat) {
                 Some(ident) => ident.clone(),
-                None => fresh(&format!("arg{index}"), &taken, pat_span(pat)),
+                None => fresh(&format!("arg{index}"), &taken, pat.span()),
             };
             Param { ident, ty }
         })
@@ -265,8 +267,4 @@ pub(crate) fn fresh(base: &str, taken: &HashSet<String>, span: Span) -> Ident {
         name.push('_');
     }
     Ident::new(&name, span)
-}
-
-fn pat_span(pat: &Pat) -> Span {
-    syn::spanned::Spanned::span(pat)
 }

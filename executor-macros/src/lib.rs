@@ -3,14 +3,15 @@
 //!
 //! The macro is a thin shell around [`proc_macro2`] functions, one concept per
 //! module: `args` (the options), `check` (signature validation), `bounds`
-//! (`Send` checks with good spans), `vis` (visibility of generated items), `rebase`
-//! (relative paths seen from the generated module),
-//! `expand` (the generated module) and `diag` (collecting errors).
+//! (`Send` checks with good spans), `vis` (visibility of generated items),
+//! `rebase` (relative paths seen from the generated module), `expand` (the
+//! generated module), `docs` (its doc comments) and `diag` (collecting errors).
 
 mod args;
 mod bounds;
 mod check;
 mod diag;
+mod docs;
 mod expand;
 mod rebase;
 mod vis;
