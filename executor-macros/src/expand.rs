@@ -117,11 +117,16 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
                 >
             },
             quote! {
-                let handles: ::std::vec::Vec<#krate::TaskHandle<#output>> = items
-                    .into_iter()
-                    .map(|#item_pat| self::submit(#pool, #(#idents),*))
-                    .collect();
-                handles.into_iter().map(#krate::TaskHandle::result)
+                // Paths spelled out: no trait needs to be in scope at the call site.
+                let handles: ::std::vec::Vec<#krate::TaskHandle<#output>> =
+                    ::core::iter::Iterator::collect(::core::iter::Iterator::map(
+                        ::core::iter::IntoIterator::into_iter(items),
+                        |#item_pat| self::submit(#pool, #(#idents),*),
+                    ));
+                ::core::iter::Iterator::map(
+                    ::core::iter::IntoIterator::into_iter(handles),
+                    #krate::TaskHandle::result,
+                )
             },
         )
     } else {
