@@ -132,7 +132,7 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
     } else {
         (
             quote!(#pool.submit_named(#task_name, move || #call)),
-            quote!(#krate::Map<#output>),
+            quote!(#krate::Map<'pool, #output>),
             quote!(#pool.map(items, |#item_pat| #call)),
         )
     };
@@ -178,9 +178,9 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
             }
 
             #map_doc
-            #vis fn map(
-                #pool: &#krate::ThreadPoolExecutor,
-                items: impl ::core::iter::IntoIterator<Item = #item_ty>,
+            #vis fn map<'pool>(
+                #pool: &'pool #krate::ThreadPoolExecutor,
+                items: impl ::core::iter::IntoIterator<Item = #item_ty> + 'pool,
             ) -> #map_output
             #where_send
             {
@@ -188,8 +188,8 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
             }
 
             #map_global_doc
-            #vis fn map_global(
-                items: impl ::core::iter::IntoIterator<Item = #item_ty>,
+            #vis fn map_global<'pool>(
+                items: impl ::core::iter::IntoIterator<Item = #item_ty> + 'pool,
             ) -> #map_output
             #where_send
             {
@@ -264,8 +264,9 @@ mod tests {
         ));
         assert!(out.contains("fn submit_global (a : u32 , b : u32)"));
         assert!(out.contains(
-            "items : impl :: core :: iter :: IntoIterator < Item = (u32 , u32 ,) > ,) \
-             -> :: executor :: Map < u32 > { pool . map (items , | (a , b ,) | super :: add (a , b)) }"
+            "fn map < 'pool > (pool : & 'pool :: executor :: ThreadPoolExecutor , \
+             items : impl :: core :: iter :: IntoIterator < Item = (u32 , u32 ,) > + 'pool ,) \
+             -> :: executor :: Map < 'pool , u32 > { pool . map (items , | (a , b ,) | super :: add (a , b)) }"
         ));
         assert!(out.contains("self :: map (:: executor :: global () , items)"));
     }

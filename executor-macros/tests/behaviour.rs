@@ -198,6 +198,15 @@ fn map_yields_results_in_input_order() {
 
     let global: Vec<u64> = square::map_global(vec![3, 4]).map(Result::unwrap).collect();
     assert_eq!(global, [9, 16]);
+
+    // The items may borrow from the caller: only the arguments must be owned.
+    let data: Vec<u64> = (0..1_000).collect();
+    let squares: Vec<u64> = square::map(&pool, data.iter().copied())
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(squares, data.iter().map(|x| x * x).collect::<Vec<_>>());
+    let pairs = data.iter().zip(data.iter().rev()).map(|(&a, &b)| (a, b));
+    assert!(add::map_global(pairs).all(|sum| sum.unwrap() == 999));
 }
 
 #[test]
