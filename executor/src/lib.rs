@@ -16,6 +16,8 @@
 mod builder;
 mod error;
 mod handle;
+#[cfg(all(test, loom))]
+mod loom_models;
 mod pool;
 mod registry;
 mod sleep;

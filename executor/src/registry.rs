@@ -4,7 +4,7 @@
 //! the pool's lifecycle flags.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use crossbeam_utils::CachePadded;
 use crate::builder::{BuildError, Config};
 use crate::sleep::Sleep;
 use crate::stats::{SlotStats, Stats};
-use crate::sync::lock;
+use crate::sync::{lock, Mutex};
 use crate::task::state::Snapshot;
 use crate::task::Job;
 use crate::worker;
@@ -60,7 +60,7 @@ pub(crate) struct Registry {
     /// Tasks queued through the injector while a capacity is set.
     queued: AtomicUsize,
     /// Submitters blocked on a full queue wait here.
-    space: (Mutex<()>, Condvar),
+    space: (std::sync::Mutex<()>, Condvar),
     blocked_submitters: AtomicUsize,
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: crate::spawn::LiveTasks,
@@ -93,7 +93,7 @@ impl Registry {
             retired: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             queued: AtomicUsize::new(0),
-            space: (Mutex::new(()), Condvar::new()),
+            space: (std::sync::Mutex::new(()), Condvar::new()),
             blocked_submitters: AtomicUsize::new(0),
             async_tasks: crate::spawn::LiveTasks::default(),
             config,
@@ -372,7 +372,7 @@ impl Registry {
             return false;
         };
         let (mutex, condvar) = &self.space;
-        let mut guard = lock(mutex);
+        let mut guard = mutex.lock().unwrap_or_else(|p| p.into_inner());
         self.blocked_submitters.fetch_add(1, Ordering::SeqCst);
         let reserved = loop {
             if try_reserve() {
@@ -414,13 +414,13 @@ impl Registry {
         }
         self.queued.fetch_sub(1, Ordering::AcqRel);
         if self.blocked_submitters.load(Ordering::SeqCst) > 0 {
-            let _guard = lock(&self.space.0);
+            let _guard = self.space.0.lock().unwrap_or_else(|p| p.into_inner());
             self.space.1.notify_one();
         }
     }
 
     fn release_blocked_submitters(&self) {
-        let _guard = lock(&self.space.0);
+        let _guard = self.space.0.lock().unwrap_or_else(|p| p.into_inner());
         self.space.1.notify_all();
     }
 

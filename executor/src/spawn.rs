@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use futures_task::{waker_ref, ArcWake, FutureObj, Spawn, SpawnError};
@@ -13,7 +13,7 @@ use crate::error::Panic;
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::registry::{Registry, BROKEN, SHUTDOWN};
-use crate::sync::{lock, UnsafeCell};
+use crate::sync::{lock, Mutex, UnsafeCell};
 use crate::task::state::Snapshot;
 use crate::task::{Core, Job, Ran, Runnable, TaskRef};
 use crate::worker;

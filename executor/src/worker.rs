@@ -12,7 +12,7 @@ use crossbeam_deque::{Steal, Worker};
 use crate::registry::{Registry, BROKEN, CANCEL_QUEUED, SHUTDOWN};
 use crate::sleep::Wake;
 use crate::stats::SlotStats;
-use crate::sync::lock;
+use crate::sync::{fence, lock, Ordering};
 use crate::task::state::Snapshot;
 use crate::task::{Job, Ran};
 
@@ -169,8 +169,11 @@ impl WorkerCtx {
             // Flags after the search: a shutdown flag seen here means the
             // search above already covered everything queued before it.
             if closing() {
-                // One more look: a job queued between our search and the
-                // flag load must not be left behind.
+                // One more look, after a SeqCst fence: pairs with the fence a
+                // submitter runs between its push and its own flag check
+                // (`closed_after_submit`). Either this search sees its job or
+                // it sees the flag and resolves the job itself.
+                fence(Ordering::SeqCst);
                 if let Some(job) = self.find_work() {
                     return self.stop_searching(searching, Next::Job(job));
                 }

@@ -366,10 +366,10 @@ fn drop_waits_for_queued_work() {
             .unwrap();
         for _ in 0..200 {
             let ran = ran.clone();
-            let _ = pool.submit(move || {
+            drop(pool.submit(move || {
                 std::thread::yield_now();
                 ran.fetch_add(1, Ordering::SeqCst)
-            });
+            }));
         }
     }
     assert_eq!(ran.load(Ordering::SeqCst), 200);
@@ -391,7 +391,7 @@ fn stats_count_what_happened() {
         .unwrap();
     let ok: Vec<_> = (0..10).map(|i| pool.submit(move || i)).collect();
     let bad: Vec<_> = (0..3).map(|_| pool.submit(|| panic!("x"))).collect();
-    ok.into_iter().for_each(|h| drop(h.result().unwrap()));
+    ok.into_iter().for_each(|h| assert!(h.result().is_ok()));
     bad.into_iter()
         .for_each(|h| assert!(h.result().unwrap_err().is_panic()));
     let s = pool.stats();

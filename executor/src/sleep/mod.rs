@@ -12,10 +12,11 @@ use crate::sync::{fence, lock, thread, AtomicUsize, Mutex, Ordering};
 /// What ended a call to [`Sleep::sleep`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wake {
-    /// A submitter picked this worker; it is now counted as searching.
+    /// A submitter picked this worker, or its last re-check before parking
+    /// found work; either way it is now counted as searching.
     Notified,
-    /// The final re-check found work, or `interrupted` became true, and the
-    /// worker left the sleeping set on its own; it is not searching.
+    /// `interrupted` became true and the worker left the sleeping set on
+    /// its own; it is not searching.
     Cancelled,
     /// The timeout passed without a notification; the worker left the
     /// sleeping set on its own and is not searching.
@@ -71,12 +72,6 @@ impl Sleep {
     #[cold]
     fn wake_one_cold(&self) {
         let mut sleepers = lock(&self.sleepers);
-        // Re-read under the lock: sleeping only changes under it. Someone
-        // else may have become a searcher meanwhile; then they cover us.
-        let counts = Counts(self.counts.load(Ordering::SeqCst));
-        if counts.searching() > 0 {
-            return;
-        }
         if let Some((index, thread)) = sleepers.pop() {
             self.counts.fetch_add(
                 Counts::ONE_SEARCHING.wrapping_sub(Counts::ONE_SLEEPING),
@@ -180,8 +175,14 @@ impl Sleep {
         }
         // SeqCst fence: pairs with the one in `notify_one` (see there).
         fence(Ordering::SeqCst);
-        if has_work() || interrupted() {
-            return self.leave(index);
+        if has_work() {
+            // Leave as a searcher: a submitter may have relied on us being
+            // counted, and the work we saw may be more than we will take.
+            // As a searcher we hand any leftover on when we stop (invariant 3).
+            return self.leave(index, true);
+        }
+        if interrupted() {
+            return self.leave(index, false);
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
@@ -194,7 +195,7 @@ impl Sleep {
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        return match self.leave(index) {
+                        return match self.leave(index, false) {
                             Wake::Cancelled => Wake::TimedOut,
                             notified => notified,
                         };
@@ -203,14 +204,15 @@ impl Sleep {
                 }
             }
             if interrupted() {
-                return self.leave(index);
+                return self.leave(index, false);
             }
         }
     }
 
-    /// Leaves the sleeping set on the worker's own initiative, unless a
-    /// notifier took it out first (then it is searching and says so).
-    fn leave(&self, index: usize) -> Wake {
+    /// Leaves the sleeping set on the worker's own initiative, as a searcher
+    /// or not, unless a notifier took it out first (then it is searching
+    /// and says so).
+    fn leave(&self, index: usize, searching: bool) -> Wake {
         let mut sleepers = lock(&self.sleepers);
         if self.asleep[index].load(Ordering::Relaxed) == 0 {
             return Wake::Notified;
@@ -221,9 +223,15 @@ impl Sleep {
             .expect("an asleep worker is in the sleeping set");
         sleepers.swap_remove(position);
         self.asleep[index].store(0, Ordering::Relaxed);
-        self.counts
-            .fetch_sub(Counts::ONE_SLEEPING, Ordering::SeqCst);
-        Wake::Cancelled
+        if searching {
+            let delta = Counts::ONE_SEARCHING.wrapping_sub(Counts::ONE_SLEEPING);
+            self.counts.fetch_add(delta, Ordering::SeqCst);
+            Wake::Notified
+        } else {
+            self.counts
+                .fetch_sub(Counts::ONE_SLEEPING, Ordering::SeqCst);
+            Wake::Cancelled
+        }
     }
 }
 

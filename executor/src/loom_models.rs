@@ -1,0 +1,202 @@
+//! Loom models of the two protocols that must never lose a wake-up: a
+//! worker going to sleep racing a submitter, and a task finishing racing a
+//! cancel and a waiter. Run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p executor --lib --release loom_`.
+//!
+//! Loom reports a deadlock if any interleaving leaves a thread parked
+//! forever, which is exactly what a lost wake-up looks like.
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::error::TaskError;
+use crate::sleep::{Sleep, Wake};
+use crate::task::state::Snapshot;
+use crate::task::Core;
+
+/// A stand-in for the run queues: a count of queued jobs.
+struct Queue(AtomicUsize);
+
+impl Queue {
+    fn push(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn pop(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn has_work(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// The worker side of the run loop, reduced to the protocol: search once
+/// (optionally as a counted searcher), then sleep with the re-check, until
+/// `wanted` jobs were taken.
+fn worker(sleep: &Sleep, queue: &Queue, index: usize, wanted: usize, search_first: bool) {
+    let mut taken = 0;
+    let mut searching = search_first && sleep.start_searching(2);
+    while taken < wanted {
+        if queue.pop() {
+            taken += 1;
+            if searching {
+                searching = false;
+                if sleep.stop_searching() && queue.has_work() {
+                    sleep.notify_one();
+                }
+            }
+            continue;
+        }
+        let wake = sleep.sleep(index, searching, || queue.has_work(), || false, None);
+        searching = wake == Wake::Notified;
+    }
+    if searching && sleep.stop_searching() && queue.has_work() {
+        sleep.notify_one();
+    }
+}
+
+#[test]
+fn loom_submit_racing_a_worker_going_to_sleep() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new(1));
+        let queue = Arc::new(Queue(AtomicUsize::new(0)));
+        let w = {
+            let (sleep, queue) = (sleep.clone(), queue.clone());
+            thread::spawn(move || worker(&sleep, &queue, 0, 1, false))
+        };
+        queue.push();
+        sleep.notify_one();
+        w.join().unwrap();
+        assert!(!queue.has_work());
+    });
+}
+
+#[test]
+fn loom_two_submits_two_workers_one_searching() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new(2));
+        let queue = Arc::new(Queue(AtomicUsize::new(0)));
+        let done = Arc::new(AtomicUsize::new(0));
+        let workers: Vec<_> = (0..2)
+            .map(|i| {
+                let (sleep, queue, done) = (sleep.clone(), queue.clone(), done.clone());
+                thread::spawn(move || {
+                    worker(&sleep, &queue, i, 1, i == 0);
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for _ in 0..2 {
+            queue.push();
+            sleep.notify_one();
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(done.load(Ordering::SeqCst), 2);
+        assert!(!queue.has_work());
+    });
+}
+
+#[test]
+fn loom_notify_all_wakes_every_sleeper() {
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new(2));
+        let closed = Arc::new(AtomicUsize::new(0));
+        let workers: Vec<_> = (0..2)
+            .map(|i| {
+                let (sleep, closed) = (sleep.clone(), closed.clone());
+                thread::spawn(move || {
+                    let mut searching = false;
+                    while closed.load(Ordering::SeqCst) == 0 {
+                        let wake = sleep.sleep(
+                            i,
+                            searching,
+                            || closed.load(Ordering::SeqCst) == 1,
+                            || false,
+                            None,
+                        );
+                        searching = wake == Wake::Notified;
+                    }
+                    if searching {
+                        sleep.stop_searching();
+                    }
+                })
+            })
+            .collect();
+        closed.store(1, Ordering::SeqCst);
+        sleep.notify_all();
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+}
+
+/// Finishing, cancelling and waiting on one task: exactly one of run and
+/// cancel wins, the waiter always wakes, and it reads what the winner wrote.
+#[test]
+fn loom_complete_vs_cancel_vs_wait() {
+    loom::model(|| {
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let runner = {
+            let core = core.clone();
+            thread::spawn(move || {
+                if core.transition_to_running() {
+                    core.finish(Ok(7));
+                    true
+                } else {
+                    false
+                }
+            })
+        };
+        let canceller = {
+            let core = core.clone();
+            thread::spawn(move || {
+                core.transition_to_aborted(
+                    |s| s.lifecycle() == Snapshot::SCHEDULED,
+                    Snapshot::CANCELLED,
+                )
+            })
+        };
+        while core.register_thread() && !core.snapshot().is_terminal() {
+            thread::park();
+        }
+        // SAFETY: this thread is the only reader, and it saw a terminal
+        // state through `snapshot` (Acquire) just above.
+        let output = unsafe { core.take_output() };
+        let ran = runner.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+        assert!(ran != cancelled, "exactly one of run and cancel wins");
+        match output {
+            Ok(v) => assert!(ran && v == 7),
+            Err(TaskError::Cancelled) => assert!(cancelled),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    });
+}
+
+/// A done callback registered while the task finishes runs exactly once.
+#[test]
+fn loom_callback_vs_finish() {
+    loom::model(|| {
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let runner = {
+            let core = core.clone();
+            thread::spawn(move || {
+                assert!(core.transition_to_running());
+                core.finish(Ok(1));
+            })
+        };
+        let c = calls.clone();
+        core.add_callback(Box::new(move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+        }));
+        runner.join().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    });
+}
