@@ -15,7 +15,11 @@ use std::fmt;
 /// let panic = err.into_panic();
 /// assert_eq!(panic.message(), Some("disk full"));
 /// ```
-pub struct Panic {
+pub struct Panic(Box<PanicInner>);
+
+/// Boxed so that a task's output slot (`Result<T, Panic>`) stays one word
+/// wider than `T`: panics are rare, outputs are everywhere.
+struct PanicInner {
     payload: Box<dyn Any + Send + 'static>,
     task_name: Option<&'static str>,
 }
@@ -25,40 +29,41 @@ impl Panic {
         payload: Box<dyn Any + Send + 'static>,
         task_name: Option<&'static str>,
     ) -> Self {
-        Self { payload, task_name }
+        Self(Box::new(PanicInner { payload, task_name }))
     }
 
     /// The panic message, when the payload is a `&str` or a `String` (what
     /// `panic!("...")` produces).
     pub fn message(&self) -> Option<&str> {
-        if let Some(s) = self.payload.downcast_ref::<&'static str>() {
+        let payload = &self.0.payload;
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
             Some(s)
         } else {
-            self.payload.downcast_ref::<String>().map(String::as_str)
+            payload.downcast_ref::<String>().map(String::as_str)
         }
     }
 
     /// The name the task was submitted under (see
     /// [`ThreadPoolExecutor::submit_named`](crate::ThreadPoolExecutor::submit_named)).
     pub fn task_name(&self) -> Option<&'static str> {
-        self.task_name
+        self.0.task_name
     }
 
     /// The raw payload, as `std::panic::catch_unwind` returns it.
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
+        self.0.payload
     }
 
     /// Re-raises the panic on the current thread with its original payload.
     pub fn resume(self) -> ! {
-        std::panic::resume_unwind(self.payload)
+        std::panic::resume_unwind(self.0.payload)
     }
 }
 
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Panic")
-            .field("task_name", &self.task_name)
+            .field("task_name", &self.0.task_name)
             .field("message", &self.message())
             .finish()
     }
@@ -66,7 +71,7 @@ impl fmt::Debug for Panic {
 
 impl fmt::Display for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.task_name {
+        match self.0.task_name {
             Some(name) => write!(f, "task '{name}' panicked")?,
             None => f.write_str("task panicked")?,
         }

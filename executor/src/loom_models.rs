@@ -39,7 +39,7 @@ impl Queue {
 /// `wanted` jobs were taken.
 fn worker(sleep: &Sleep, queue: &Queue, index: usize, wanted: usize, search_first: bool) {
     let mut taken = 0;
-    let mut searching = search_first && sleep.start_searching(2);
+    let mut searching = search_first && sleep.start_searching();
     while taken < wanted {
         if queue.pop() {
             taken += 1;
@@ -62,7 +62,7 @@ fn worker(sleep: &Sleep, queue: &Queue, index: usize, wanted: usize, search_firs
 #[test]
 fn loom_submit_racing_a_worker_going_to_sleep() {
     loom::model(|| {
-        let sleep = Arc::new(Sleep::new(1));
+        let sleep = Arc::new(Sleep::new(1, 2));
         let queue = Arc::new(Queue(AtomicUsize::new(0)));
         let w = {
             let (sleep, queue) = (sleep.clone(), queue.clone());
@@ -78,7 +78,7 @@ fn loom_submit_racing_a_worker_going_to_sleep() {
 #[test]
 fn loom_two_submits_two_workers_one_searching() {
     loom::model(|| {
-        let sleep = Arc::new(Sleep::new(2));
+        let sleep = Arc::new(Sleep::new(2, 2));
         let queue = Arc::new(Queue(AtomicUsize::new(0)));
         let done = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..2)
@@ -105,7 +105,7 @@ fn loom_two_submits_two_workers_one_searching() {
 #[test]
 fn loom_notify_all_wakes_every_sleeper() {
     loom::model(|| {
-        let sleep = Arc::new(Sleep::new(2));
+        let sleep = Arc::new(Sleep::new(2, 2));
         let closed = Arc::new(AtomicUsize::new(0));
         let workers: Vec<_> = (0..2)
             .map(|i| {

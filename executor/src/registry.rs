@@ -82,7 +82,7 @@ impl Registry {
             injector: Injector::new(),
             stealers,
             slots,
-            sleep: Sleep::new(slots_n),
+            sleep: Sleep::new(slots_n, num_cpus::get()),
             flags: AtomicUsize::new(0),
             alive: AtomicUsize::new(0),
             threads: Mutex::new(Threads {

@@ -180,7 +180,7 @@ impl WorkerCtx {
                 return self.stop_searching(searching, Next::Exit);
             }
             if rounds == 0 && !searching {
-                searching = registry.sleep.start_searching(registry.alive());
+                searching = registry.sleep.start_searching();
             }
             if rounds < SPIN_ROUNDS + YIELD_ROUNDS {
                 if rounds < SPIN_ROUNDS {

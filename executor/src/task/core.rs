@@ -28,7 +28,8 @@ struct Waiters {
 pub(crate) struct Core<T> {
     state: AtomicUsize,
     name: Option<&'static str>,
-    waiters: Mutex<Waiters>,
+    /// Boxed so a task nobody waits on carries one word here, not three vectors.
+    waiters: Mutex<Option<Box<Waiters>>>,
     output: UnsafeCell<Option<Result<T, Panic>>>,
 }
 
@@ -44,7 +45,7 @@ impl<T> Core<T> {
         Self {
             state: AtomicUsize::new(lifecycle),
             name,
-            waiters: Mutex::new(Waiters::default()),
+            waiters: Mutex::new(None),
             output: UnsafeCell::new(None),
         }
     }
@@ -134,7 +135,7 @@ impl<T> Core<T> {
         if !prev.has_waiters() {
             return;
         }
-        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        let Some(waiters) = lock(&self.waiters).take() else { return };
         for t in waiters.threads {
             t.unpark();
         }
@@ -159,7 +160,7 @@ impl<T> Core<T> {
             |s| Snapshot(s.0 | Snapshot::HAS_WAITERS),
         ) {
             Ok(_) => {
-                add(&mut waiters);
+                add(waiters.get_or_insert_with(Box::default));
                 Ok(())
             }
             Err(terminal) => Err(terminal),
