@@ -3,7 +3,7 @@
 //! worker slot with its `Stealer`), the sleep state, the worker threads and
 //! the pool's lifecycle flags.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -145,18 +145,30 @@ impl Registry {
 
     /// Starts one worker thread if the pool is below its maximum and open.
     pub(crate) fn start_worker(self: &Arc<Self>) -> std::io::Result<()> {
+        let retired = self.start_worker_locked()?;
+        // A thread that retired from the slot we took has given its deque
+        // back and is exiting: reap it, outside the lock (it may itself be
+        // waiting for the lock, to start a worker in `finish_retire`), and
+        // never ourselves (that retiring thread may be the one starting).
+        if let Some(old) = retired {
+            if old.thread().id() != std::thread::current().id() {
+                let _ = old.join();
+            }
+        }
+        Ok(())
+    }
+
+    /// `start_worker` under the `threads` lock. Returns the handle of the
+    /// retired thread that last used the slot, if any, for the caller to reap.
+    fn start_worker_locked(self: &Arc<Self>) -> std::io::Result<Option<JoinHandle<()>>> {
         let mut threads = lock(&self.threads);
         if self.flags() & (SHUTDOWN | BROKEN) != 0 {
-            return Ok(());
+            return Ok(None);
         }
         let Some(index) = threads.free_slots.pop() else {
-            return Ok(());
+            return Ok(None);
         };
-        // A thread that retired from this slot has given its deque back and
-        // is exiting; reap it so its handle is not leaked.
-        if let Some(old) = threads.handles[index].take() {
-            let _ = old.join();
-        }
+        let retired = threads.handles[index].take();
         let mut builder = std::thread::Builder::new()
             .name(format!("{}-{}", self.config.thread_name_prefix, index));
         if let Some(bytes) = self.config.stack_size {
@@ -164,14 +176,24 @@ impl Registry {
         }
         let registry = Arc::clone(self);
         self.alive.fetch_add(1, Ordering::SeqCst);
+        // The new worker counts as searching from now on: it is the worker
+        // for the work that made us start it. Submitters arriving before it
+        // runs rely on it instead of starting more threads, and when it finds
+        // work it hands the rest on (waking or starting the next worker), so
+        // a burst keeps growing the pool up to `max_workers`. Without this a
+        // new worker took its first job without ever searching, and growth
+        // stopped one thread above the sleepers (io_pool.rs, burst test).
+        self.sleep.add_searcher();
         match builder.spawn(move || worker::main(registry, index)) {
             Ok(handle) => {
                 threads.handles[index] = Some(handle);
                 self.started.fetch_add(1, Ordering::Relaxed);
-                Ok(())
+                Ok(retired)
             }
             Err(e) => {
+                self.sleep.stop_searching();
                 self.alive.fetch_sub(1, Ordering::SeqCst);
+                threads.handles[index] = retired;
                 threads.free_slots.push(index);
                 Err(e)
             }
@@ -191,12 +213,33 @@ impl Registry {
         true
     }
 
-    /// A retired worker gives its (empty) deque and its slot back.
-    pub(crate) fn finish_retire(&self, index: usize, deque: Worker<Job>) {
+    /// A retired worker gives its (empty) deque and its slot back, then
+    /// makes sure no job queued meanwhile is left without a worker.
+    ///
+    /// Between its keep-alive timeout and this point the worker was neither
+    /// asleep nor searching, so a submitter could find nobody to wake and no
+    /// thread to start: either `alive` still counted the retiring worker at
+    /// `max_workers`, or its slot was not free yet. With `min_workers(0)` that
+    /// job would wait forever. So the retiring worker re-checks the queues
+    /// after its slot is free and, if anything is queued, notifies on the
+    /// submitter's behalf (io_pool.rs, `no_task_is_stranded_by_a_retiring_worker`).
+    pub(crate) fn finish_retire(self: &Arc<Self>, index: usize, deque: Worker<Job>) {
         debug_assert!(deque.is_empty(), "a retiring worker has no queued work");
-        let mut threads = lock(&self.threads);
-        *lock(&self.slots[index].deque) = Some(deque);
-        threads.free_slots.push(index);
+        {
+            let mut threads = lock(&self.threads);
+            *lock(&self.slots[index].deque) = Some(deque);
+            threads.free_slots.push(index);
+        }
+        // SeqCst fence between our `alive` decrement (in `try_begin_retire`)
+        // and the queue re-check: pairs with the fence in `notify_one`, after
+        // the submitter's push and before its `alive` load. Either it saw
+        // `alive` below the maximum (and started a thread, or found no free
+        // slot under the `threads` lock before we freed ours, so its push is
+        // visible to us now), or our re-check sees its job.
+        fence(Ordering::SeqCst);
+        if self.has_work() {
+            self.notify();
+        }
     }
 
     /// A worker leaves for good (shutdown, or its initializer panicked).
@@ -358,9 +401,14 @@ impl Registry {
         let Some(capacity) = self.config.queue_capacity else {
             return true;
         };
+        // SeqCst, also on the failing load: a blocked submitter increments
+        // `blocked_submitters` and then reads `queued`; a popper decrements
+        // `queued` and then reads `blocked_submitters`. With all four SeqCst
+        // at least one sees the other, so a freed place never goes unnoticed
+        // (no lost condvar wake-up).
         let try_reserve = || {
             self.queued
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
                     (q < capacity).then_some(q + 1)
                 })
                 .is_ok()
@@ -375,11 +423,13 @@ impl Registry {
         let mut guard = mutex.lock().unwrap_or_else(|p| p.into_inner());
         self.blocked_submitters.fetch_add(1, Ordering::SeqCst);
         let reserved = loop {
-            if try_reserve() {
-                break true;
-            }
+            // Flags first: once the pool closes, a blocked submitter leaves
+            // with its closure, even if a place was freed meanwhile.
             if self.flags() & (SHUTDOWN | BROKEN) != 0 {
                 break false;
+            }
+            if try_reserve() {
+                break true;
             }
             guard = match deadline {
                 None => condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
@@ -403,7 +453,7 @@ impl Registry {
     /// again by its waker), so every injector pop has a matching count.
     fn force_reserve(&self) {
         if self.config.queue_capacity.is_some() {
-            self.queued.fetch_add(1, Ordering::AcqRel);
+            self.queued.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -412,7 +462,8 @@ impl Registry {
         if self.config.queue_capacity.is_none() {
             return;
         }
-        self.queued.fetch_sub(1, Ordering::AcqRel);
+        // SeqCst: see `reserve`.
+        self.queued.fetch_sub(1, Ordering::SeqCst);
         if self.blocked_submitters.load(Ordering::SeqCst) > 0 {
             let _guard = self.space.0.lock().unwrap_or_else(|p| p.into_inner());
             self.space.1.notify_one();

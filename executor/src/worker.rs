@@ -33,6 +33,9 @@ pub(crate) struct WorkerCtx {
     deque: Worker<Job>,
     /// Where the next steal attempt starts, so thieves spread out.
     next_victim: Cell<usize>,
+    /// True until the first `next_job`: `Registry::start_worker` counted
+    /// this worker as searching before the thread ran.
+    searching_at_start: Cell<bool>,
 }
 
 /// Pushes `job` on the current thread's own deque if it is a worker of
@@ -89,6 +92,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         index,
         deque,
         next_victim: Cell::new(index + 1),
+        searching_at_start: Cell::new(true),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
 
@@ -99,6 +103,9 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
     let retired = if initialized {
         ctx.run_loop()
     } else {
+        if ctx.searching_at_start.replace(false) {
+            registry.sleep.stop_searching();
+        }
         registry.break_pool();
         false
     };
@@ -157,7 +164,7 @@ impl WorkerCtx {
     ) -> Next {
         let registry = &*self.registry;
         let closing = || exit_on_close && registry.flags() & (SHUTDOWN | BROKEN) != 0;
-        let mut searching = false;
+        let mut searching = self.searching_at_start.replace(false);
         let mut rounds = 0;
         loop {
             if done() {
