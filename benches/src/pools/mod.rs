@@ -1,5 +1,5 @@
 //! One module per column. To add a pool: write a module implementing
-//! [`Contender`](crate::contender::Contender) and list it in [`build`].
+//! [`Contender`] and list it in [`NAMES`] and [`build`].
 
 pub mod executor;
 pub mod futures;
