@@ -74,7 +74,21 @@ impl ThreadPoolBuilder {
 
     /// Workers started by `build` and never retired by `keep_alive`.
     /// Default: 1, so an idle pool holds one parked thread; the rest start
-    /// when work arrives and no idle worker can take it.
+    /// one at a time when work arrives and no idle worker can take it, up to
+    /// `max_workers`. `0` is allowed: an idle pool then holds no thread at
+    /// all, and the next submission starts one. More than `max_workers`
+    /// makes `build` fail with [`BuildError::MinAboveMax`].
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .max_workers(64)
+    ///     .min_workers(0)
+    ///     .build()?;
+    /// assert_eq!(pool.stats().workers_alive, 0); // a 64-worker pool, idle, costs nothing
+    /// assert_eq!(pool.submit(|| 1 + 1).result()?, 2); // the first task starts a worker
+    /// assert_eq!(pool.stats().threads_started, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn min_workers(mut self, n: usize) -> Self {
         self.min_workers = Some(n);
         self
@@ -101,15 +115,81 @@ impl ThreadPoolBuilder {
     }
 
     /// Workers above `min_workers` exit after being idle this long (default:
-    /// never). A later burst starts them again.
+    /// never). A later burst starts them again. A retiring worker leaves no
+    /// queued task behind: its own deque is empty (idle workers have nothing
+    /// in it), and a task submitted while it leaves gets another worker.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .max_workers(8)
+    ///     .keep_alive(Duration::from_millis(10))
+    ///     .build()?;
+    /// let burst: Vec<_> = (0..16)
+    ///     .map(|_| pool.submit(|| std::thread::sleep(Duration::from_millis(5))))
+    ///     .collect();
+    /// for handle in burst {
+    ///     handle.result()?;
+    /// }
+    /// // Idle again: back to the minimum (1) once keep_alive has passed.
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while pool.stats().workers_alive > 1 && Instant::now() < deadline {
+    ///     std::thread::sleep(Duration::from_millis(5));
+    /// }
+    /// let stats = pool.stats();
+    /// assert_eq!(stats.workers_alive, 1);
+    /// assert_eq!(stats.threads_started - stats.threads_retired, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keep_alive(mut self, idle: Duration) -> Self {
         self.keep_alive = Some(idle);
         self
     }
 
-    /// Bounds the tasks queued from outside the pool: `submit` blocks while
-    /// `n` wait (back-pressure) and `try_submit` hands the closure back.
-    /// Default: unbounded. `0` makes `build` fail with [`BuildError::ZeroCapacity`].
+    /// Bounds the tasks queued from outside the pool, so a fast producer
+    /// cannot fill memory: while `n` tasks wait to start,
+    /// [`submit`](ThreadPoolExecutor::submit) blocks until one starts
+    /// (back-pressure), [`try_submit`](ThreadPoolExecutor::try_submit) hands
+    /// the closure back in [`SubmitError::Full`](crate::SubmitError::Full), and
+    /// [`submit_timeout`](ThreadPoolExecutor::submit_timeout) waits at most
+    /// its timeout. [`shutdown`](ThreadPoolExecutor::shutdown) releases
+    /// blocked submitters; their handles resolve to
+    /// [`TaskError::Rejected`](crate::TaskError::Rejected). Tasks submitted by
+    /// the pool's own tasks are not counted and never block (a worker waiting
+    /// on its own full queue would deadlock). Default: unbounded. `0` makes
+    /// `build` fail with [`BuildError::ZeroCapacity`].
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use executor::SubmitError;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .max_workers(1)
+    ///     .queue_capacity(1)
+    ///     .build()?;
+    /// let (started_tx, started) = mpsc::channel();
+    /// let (release, release_rx) = mpsc::channel::<()>();
+    /// let busy = pool.submit(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     release_rx.recv().unwrap();
+    /// });
+    /// started.recv()?; // the only worker is busy...
+    /// let queued = pool.submit(|| 2); // ...and the queue's one place is taken
+    ///
+    /// match pool.try_submit(|| 3) {
+    ///     Err(SubmitError::Full(f)) => assert_eq!(f(), 3), // handed back
+    ///     _ => unreachable!(),
+    /// }
+    /// let waited = pool.submit_timeout(|| 4, Duration::from_millis(10));
+    /// assert!(matches!(waited, Err(SubmitError::Timeout(_))));
+    ///
+    /// release.send(())?;
+    /// busy.result()?;
+    /// assert_eq!(queued.result()?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue_capacity(mut self, n: usize) -> Self {
         self.queue_capacity = Some(n);
         self
