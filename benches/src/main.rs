@@ -88,6 +88,11 @@ fn main() -> ExitCode {
     if let Some(path) = &config.json {
         let value = report::json(&results, &config, &machine, &checks, &notes);
         let text = serde_json::to_string_pretty(&value).expect("JSON serialises");
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Err(e) = parent.map_or(Ok(()), std::fs::create_dir_all) {
+            eprintln!("executor-bench: creating {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
         if let Err(e) = std::fs::write(path, text + "\n") {
             eprintln!("executor-bench: writing {}: {e}", path.display());
             return ExitCode::FAILURE;
