@@ -146,7 +146,7 @@ pub fn markdown_table(results: &Results, config: &Config) -> String {
             for pool in &results.pools {
                 match results.w4_efficiency(config, pool) {
                     Some(e) => {
-                        let _ = write!(line, " {e:.2} |");
+                        let _ = write!(line, " {e:.3} |");
                     }
                     None => line.push_str(" – |"),
                 }
@@ -189,11 +189,12 @@ pub fn targets(results: &Results, config: &Config) -> Vec<TargetCheck> {
     let vs = |m: Metric, pool: &str| -> Option<f64> {
         Some(exec(m)?.as_secs_f64() / results.median(m, pool)?.as_secs_f64())
     };
+    // Three decimals: a value that misses its bound must not print as the bound.
     let mut push = |target: &str, value: Option<f64>, ok: &dyn Fn(f64) -> bool, unit: &str| {
         out.push(TargetCheck {
             target: target.to_string(),
             met: value.map(ok),
-            measured: value.map_or("not measured".to_string(), |v| format!("{v:.2}{unit}")),
+            measured: value.map_or("not measured".to_string(), |v| format!("{v:.3}{unit}")),
         });
     };
     push(
