@@ -1,0 +1,902 @@
+//! Waiting on many handles at once: [`as_completed`] (each handle as soon as
+//! it finishes) and [`wait`] (Python's `concurrent.futures.wait`).
+//!
+//! Both hear about completions through done callbacks, one per handle,
+//! registered once: a callback pushes its handle's index into a shared
+//! [`Inbox`] and wakes the one consumer. Nothing ever rescans the handles, so
+//! `n` handles cost O(n) in total however they finish.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use futures_core::stream::{FusedStream, Stream};
+
+use crate::handle::{Outcome, TaskHandle};
+use crate::worker;
+
+/// Where done callbacks report, and where the one consumer waits for them.
+struct Inbox {
+    state: Mutex<InboxState>,
+    /// How many completions were pushed so far. Written under `state`'s lock
+    /// so that a waiter who checks it under the lock cannot miss a push.
+    pushed: AtomicUsize,
+    /// A task ended in an error other than cancellation (see
+    /// [`ReturnWhen::FirstException`]).
+    failed: AtomicBool,
+    /// The consumer is gone: late callbacks push nothing.
+    closed: AtomicBool,
+}
+
+struct InboxState {
+    /// Indices of finished handles, in the order their callbacks ran.
+    ready: Vec<usize>,
+    /// A thread parked until the next push.
+    thread: Option<Thread>,
+    /// An async consumer to wake on the next push.
+    waker: Option<Waker>,
+}
+
+impl Inbox {
+    fn new() -> Arc<Inbox> {
+        Arc::new(Inbox {
+            state: Mutex::new(InboxState {
+                ready: Vec::new(),
+                thread: None,
+                waker: None,
+            }),
+            pushed: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Registers a done callback on `handle` that reports `index` here.
+    /// With `record` false only the counters move (for [`wait`], which
+    /// needs no order).
+    fn watch<T>(self: &Arc<Self>, handle: &TaskHandle<T>, index: usize, record: bool) {
+        let inbox = Arc::clone(self);
+        handle.add_done_callback(move |outcome| inbox.push(index, outcome, record));
+    }
+
+    /// Called once per handle, by its done callback.
+    fn push(&self, index: usize, outcome: Outcome, record: bool) {
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if is_failure(outcome) {
+            // Relaxed: the lock below orders it before the `pushed` bump,
+            // which is what a waiter checks under the same lock.
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        let (thread, waker) = {
+            let mut state = lock(&self.state);
+            if record {
+                state.ready.push(index);
+            }
+            // Release: pairs with the Acquire loads in `has_news`, so a
+            // consumer that sees the count also sees the handle finished.
+            self.pushed.fetch_add(1, Ordering::Release);
+            (state.thread.take(), state.waker.take())
+        };
+        if let Some(thread) = thread {
+            thread.unpark();
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn pushed(&self) -> usize {
+        self.pushed.load(Ordering::Acquire)
+    }
+
+    /// Appends every index pushed so far to `into`; returns how many.
+    fn drain_into(&self, into: &mut VecDeque<usize>) -> usize {
+        let mut state = lock(&self.state);
+        let n = state.ready.len();
+        into.extend(state.ready.drain(..));
+        n
+    }
+
+    /// Arranges for the current thread to be unparked by the next push,
+    /// unless `ready()` already holds (checked under the lock, so a push
+    /// cannot slip between the check and the registration). Returns whether
+    /// it registered.
+    fn register_thread(&self, ready: &dyn Fn() -> bool) -> bool {
+        let mut state = lock(&self.state);
+        if ready() {
+            return false;
+        }
+        state.thread = Some(thread::current());
+        true
+    }
+
+    /// Blocks until `ready()` holds or `deadline` passes; returns `ready()`.
+    /// On a worker thread, with no deadline, runs the pool's other tasks
+    /// meanwhile (the handles waited for may be queued behind this one).
+    fn block_until(&self, ready: &dyn Fn() -> bool, deadline: Option<Instant>) -> bool {
+        if spin_until(ready) {
+            return true;
+        }
+        if deadline.is_none() {
+            let register = || self.register_thread(ready);
+            if worker::help_while_waiting(ready, &register) {
+                return true;
+            }
+        }
+        loop {
+            if ready() {
+                return true;
+            }
+            if !self.register_thread(ready) {
+                continue;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        // Leave no registration behind: a later push would
+                        // unpark a thread that no longer waits for it.
+                        lock(&self.state).thread = None;
+                        return ready();
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+
+    /// Registers (or replaces) the async consumer's waker, unless something
+    /// is ready already. Returns whether it registered.
+    fn register_waker(&self, waker: &Waker, ready: &dyn Fn() -> bool) -> bool {
+        let mut state = lock(&self.state);
+        if ready() {
+            return false;
+        }
+        match &state.waker {
+            Some(old) if old.will_wake(waker) => {}
+            _ => state.waker = Some(waker.clone()),
+        }
+        true
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        let mut state = lock(&self.state);
+        state.ready = Vec::new();
+        state.thread = None;
+        state.waker = None;
+    }
+}
+
+/// Locks `mutex`, ignoring poisoning: no user code runs under these locks.
+/// (`std` types on purpose: this module is not part of the loom models.)
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An error that is not a cancellation: what Python's `wait` counts as an
+/// exception.
+fn is_failure(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Panicked | Outcome::Broken | Outcome::Rejected
+    )
+}
+
+/// Spins briefly before parking: with many handles finishing, the next one
+/// is usually microseconds away.
+fn spin_until(ready: &dyn Fn() -> bool) -> bool {
+    for round in 0..10_u32 {
+        if ready() {
+            return true;
+        }
+        for _ in 0..(1_u32 << round.min(6)) {
+            std::hint::spin_loop();
+        }
+    }
+    ready()
+}
+
+/// `now + timeout`, or `None` (no deadline) when that overflows `Instant`.
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+// ---------------------------------------------------------------------------
+// as_completed
+// ---------------------------------------------------------------------------
+
+/// Yields every handle exactly once, in the order the tasks finish: Python's
+/// `concurrent.futures.as_completed`.
+///
+/// Handles whose tasks are already done when this is called come first (in
+/// input order). The iterator blocks while nothing new has finished;
+/// [`AsCompleted::timeout`] bounds the whole iteration. Each handle gets one
+/// done callback, so `n` handles cost O(n) in total, and a million is fine.
+/// For async code, [`AsCompleted::into_stream`] makes it a
+/// [`futures_core::Stream`].
+///
+/// Called on a worker thread of a pool, it runs that pool's other queued
+/// tasks while it waits (like [`TaskHandle::result`]), so it cannot
+/// deadlock on tasks queued behind the caller.
+///
+/// ```
+/// use executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handles: Vec<_> = (1..=5_u64).map(|i| pool.submit(move || i * 10)).collect();
+/// let mut total = 0;
+/// for handle in as_completed(handles) {
+///     match handle.result() {
+///         Ok(value) => total += value,
+///         Err(e) => eprintln!("a task failed: {e}"),
+///     }
+/// }
+/// assert_eq!(total, 150);
+/// ```
+pub fn as_completed<T, I>(handles: I) -> AsCompleted<T>
+where
+    I: IntoIterator<Item = TaskHandle<T>>,
+{
+    let inbox = Inbox::new();
+    let handles: Vec<Option<TaskHandle<T>>> = handles.into_iter().map(Some).collect();
+    for (index, handle) in handles.iter().enumerate() {
+        if let Some(handle) = handle {
+            // A handle that is already done runs the callback right here,
+            // so those come first, in input order.
+            inbox.watch(handle, index, true);
+        }
+    }
+    AsCompleted {
+        remaining: handles.len(),
+        handles,
+        inbox,
+        local: VecDeque::new(),
+        seen: 0,
+    }
+}
+
+/// The iterator (and stream) returned by [`as_completed`].
+///
+/// It knows exactly how many handles it has yet to yield
+/// ([`ExactSizeIterator::len`]); [`into_pending`](Self::into_pending) hands
+/// the not-yet-yielded handles back.
+///
+/// ```
+/// use executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+/// let mut completions = as_completed(handles);
+/// assert_eq!(completions.len(), 3);
+/// completions.next().unwrap().result().unwrap();
+/// assert_eq!(completions.len(), 2);
+/// ```
+#[must_use = "iterators are lazy; the handles come back as it is consumed"]
+pub struct AsCompleted<T> {
+    /// Input order; `None` once yielded.
+    handles: Vec<Option<TaskHandle<T>>>,
+    remaining: usize,
+    inbox: Arc<Inbox>,
+    /// Finished indices moved out of the inbox, not yet yielded.
+    local: VecDeque<usize>,
+    /// How many indices were moved out of the inbox so far.
+    seen: usize,
+}
+
+impl<T> AsCompleted<T> {
+    /// Ends the iteration with an error once `timeout` has passed (counted
+    /// from this call), handing back the handles that had not finished:
+    /// Python's `as_completed(fs, timeout)`, minus the lost futures.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let quick = pool.submit(|| "quick");
+    /// let slow = pool.submit(move || { rx.recv().unwrap(); "slow" });
+    ///
+    /// let mut finished = Vec::new();
+    /// let mut unfinished = Vec::new();
+    /// for next in as_completed([quick, slow]).timeout(Duration::from_millis(50)) {
+    ///     match next {
+    ///         Ok(handle) => finished.push(handle.result().unwrap()),
+    ///         Err(timed_out) => unfinished = timed_out.into_pending(),
+    ///     }
+    /// }
+    /// assert_eq!(finished, ["quick"]);
+    /// assert_eq!(unfinished.len(), 1);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(unfinished.pop().unwrap().result().unwrap(), "slow");
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> AsCompletedTimeout<T> {
+        AsCompletedTimeout {
+            inner: Some(self),
+            deadline: deadline_after(timeout),
+        }
+    }
+
+    /// The handles not yielded yet, in input order (some may have finished
+    /// in the meantime). Use it to stop early without losing any task.
+    ///
+    /// ```
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let handles: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect();
+    /// let mut completions = as_completed(handles);
+    /// let first = completions.next().unwrap();
+    /// let rest = completions.into_pending();
+    /// assert_eq!(rest.len(), 3);
+    /// # drop((first, rest));
+    /// ```
+    pub fn into_pending(mut self) -> Vec<TaskHandle<T>> {
+        self.remaining = 0;
+        std::mem::take(&mut self.handles)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Whether a completion is waiting to be yielded, without blocking.
+    fn has_news(&self) -> bool {
+        !self.local.is_empty() || self.inbox.pushed() > self.seen
+    }
+
+    /// The next finished handle, if one is known to be finished now.
+    fn try_next(&mut self) -> Option<TaskHandle<T>> {
+        if self.local.is_empty() && self.inbox.pushed() > self.seen {
+            self.seen += self.inbox.drain_into(&mut self.local);
+        }
+        let index = self.local.pop_front()?;
+        let handle = self.handles[index].take();
+        debug_assert!(handle.is_some(), "handle {index} completed twice");
+        self.remaining -= 1;
+        handle
+    }
+
+    /// The next handle, waiting at most until `deadline`; `Err(())` on timeout.
+    fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<TaskHandle<T>>, ()> {
+        loop {
+            if self.remaining == 0 {
+                return Ok(None);
+            }
+            if let Some(handle) = self.try_next() {
+                return Ok(Some(handle));
+            }
+            let inbox = &*self.inbox;
+            let seen = self.seen;
+            let ready = || inbox.pushed() > seen;
+            if !inbox.block_until(&ready, deadline) {
+                return Err(());
+            }
+        }
+    }
+}
+
+impl<T> Iterator for AsCompleted<T> {
+    type Item = TaskHandle<T>;
+
+    fn next(&mut self) -> Option<TaskHandle<T>> {
+        match self.next_until(None) {
+            Ok(next) => next,
+            Err(()) => unreachable!("waiting without a deadline does not time out"),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<T> ExactSizeIterator for AsCompleted<T> {}
+
+impl<T> std::iter::FusedIterator for AsCompleted<T> {}
+
+impl<T> AsCompleted<T> {
+    /// The same completions as a [`futures_core::Stream`], for async code:
+    /// waiting costs no thread. (A separate type, so that `StreamExt` and
+    /// `Iterator` methods never clash.)
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let handles: Vec<_> = (1..=3_u32).map(|i| pool.submit(move || i)).collect();
+    /// let sum = futures::executor::block_on(async {
+    ///     let mut sum = 0;
+    ///     let mut completions = as_completed(handles).into_stream();
+    ///     while let Some(handle) = completions.next().await {
+    ///         sum += handle.await.unwrap(); // a yielded handle is ready at once
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 6);
+    /// ```
+    pub fn into_stream(self) -> AsCompletedStream<T> {
+        AsCompletedStream { inner: self }
+    }
+}
+
+/// [`as_completed`] as a [`futures_core::Stream`], from
+/// [`AsCompleted::into_stream`]: handles in finishing order, each once.
+///
+/// For a deadline, wrap it in your runtime's timeout (or use
+/// `futures::StreamExt::take_until`); nothing is lost when it is dropped:
+/// [`into_pending`](Self::into_pending) gives the rest back.
+///
+/// ```
+/// use futures::StreamExt;
+/// use executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handles: Vec<_> = (0..4_u32).map(|i| pool.submit(move || i)).collect();
+/// let results: Vec<u32> = futures::executor::block_on(
+///     as_completed(handles)
+///         .into_stream()
+///         .then(|handle| async move { handle.await.unwrap() })
+///         .collect(),
+/// );
+/// assert_eq!(results.len(), 4);
+/// ```
+#[must_use = "streams are lazy; the handles come back as it is polled"]
+pub struct AsCompletedStream<T> {
+    inner: AsCompleted<T>,
+}
+
+impl<T> AsCompletedStream<T> {
+    /// The handles not yielded yet, in input order.
+    ///
+    /// ```
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let handles: Vec<_> = (0..2).map(|i| pool.submit(move || i)).collect();
+    /// assert_eq!(as_completed(handles).into_stream().into_pending().len(), 2);
+    /// ```
+    pub fn into_pending(self) -> Vec<TaskHandle<T>> {
+        self.inner.into_pending()
+    }
+}
+
+impl<T> Stream for AsCompletedStream<T> {
+    type Item = TaskHandle<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<TaskHandle<T>>> {
+        let this = &mut self.get_mut().inner;
+        loop {
+            if this.remaining == 0 {
+                return Poll::Ready(None);
+            }
+            if let Some(handle) = this.try_next() {
+                return Poll::Ready(Some(handle));
+            }
+            let seen = this.seen;
+            let inbox = &*this.inbox;
+            if inbox.register_waker(cx.waker(), &|| inbox.pushed() > seen) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.inner.remaining, Some(self.inner.remaining))
+    }
+}
+
+impl<T> FusedStream for AsCompletedStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.remaining == 0
+    }
+}
+
+impl<T> fmt::Debug for AsCompletedStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AsCompletedStream")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl<T> Drop for AsCompleted<T> {
+    fn drop(&mut self) {
+        self.inbox.close();
+    }
+}
+
+impl<T> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("total", &self.handles.len())
+            .field("remaining", &self.remaining)
+            .field("ready", &self.has_news())
+            .finish()
+    }
+}
+
+/// [`as_completed`] with a deadline, from [`AsCompleted::timeout`].
+///
+/// Yields `Ok(handle)` in finishing order; if the deadline passes first, it
+/// yields one `Err(`[`TimedOut`]`)` holding every handle not yielded yet,
+/// then ends.
+///
+/// ```
+/// use std::time::Duration;
+/// use executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+/// let mut sum = 0;
+/// for next in as_completed(handles).timeout(Duration::from_secs(60)) {
+///     sum += next.expect("all finish well within a minute").result().unwrap();
+/// }
+/// assert_eq!(sum, 3);
+/// ```
+#[must_use = "iterators are lazy; the handles come back as it is consumed"]
+pub struct AsCompletedTimeout<T> {
+    /// `None` once the timeout was reported.
+    inner: Option<AsCompleted<T>>,
+    /// `None` when the timeout was too long to represent: never expires.
+    deadline: Option<Instant>,
+}
+
+impl<T> AsCompletedTimeout<T> {
+    /// The handles not yielded yet, in input order (empty after the
+    /// timeout was reported: they went with the error).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+    /// let completions = as_completed(handles).timeout(Duration::from_secs(60));
+    /// assert_eq!(completions.into_pending().len(), 3);
+    /// ```
+    pub fn into_pending(mut self) -> Vec<TaskHandle<T>> {
+        self.inner
+            .take()
+            .map(AsCompleted::into_pending)
+            .unwrap_or_default()
+    }
+}
+
+impl<T> Iterator for AsCompletedTimeout<T> {
+    type Item = Result<TaskHandle<T>, TimedOut<T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let inner = self.inner.as_mut()?;
+        match inner.next_until(self.deadline) {
+            Ok(next) => next.map(Ok),
+            Err(()) => {
+                let pending = self.inner.take().map(AsCompleted::into_pending);
+                Some(Err(TimedOut {
+                    pending: pending.unwrap_or_default(),
+                }))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            // At most one more item (the timeout error) than handles left.
+            Some(inner) => (0, Some(inner.remaining + 1)),
+            None => (0, Some(0)),
+        }
+    }
+}
+
+impl<T> std::iter::FusedIterator for AsCompletedTimeout<T> {}
+
+impl<T> fmt::Debug for AsCompletedTimeout<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompletedTimeout")
+            .field("inner", &self.inner)
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// The timeout of [`AsCompleted::timeout`] passed: the handles that had not
+/// been yielded come back here, still running, nothing lost (Python raises
+/// `TimeoutError` and leaves you the futures).
+///
+/// ```
+/// use std::time::Duration;
+/// use executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let stuck = pool.submit(move || rx.recv().unwrap());
+/// let err = as_completed([stuck])
+///     .timeout(Duration::from_millis(10))
+///     .next()
+///     .unwrap()
+///     .unwrap_err();
+/// assert_eq!(err.to_string(), "as_completed timed out with 1 task(s) unfinished");
+/// tx.send(()).unwrap();
+/// for handle in err.into_pending() {
+///     handle.result().unwrap();
+/// }
+/// ```
+pub struct TimedOut<T> {
+    pending: Vec<TaskHandle<T>>,
+}
+
+impl<T> TimedOut<T> {
+    /// The handles that were not yielded, in input order.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let pool = executor::ThreadPoolExecutor::new();
+    /// # let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// # let stuck = pool.submit(move || rx.recv().unwrap());
+    /// # let err = executor::as_completed([stuck]).timeout(Duration::ZERO).next().unwrap().unwrap_err();
+    /// assert_eq!(err.pending().len(), 1);
+    /// # tx.send(()).unwrap();
+    /// ```
+    pub fn pending(&self) -> &[TaskHandle<T>] {
+        &self.pending
+    }
+
+    /// Takes the handles that were not yielded, in input order.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let pool = executor::ThreadPoolExecutor::new();
+    /// # let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// # let stuck = pool.submit(move || rx.recv().unwrap());
+    /// # let err = executor::as_completed([stuck]).timeout(Duration::ZERO).next().unwrap().unwrap_err();
+    /// let pending = err.into_pending();
+    /// tx.send(()).unwrap();
+    /// assert!(pending.into_iter().all(|h| h.result().is_ok()));
+    /// ```
+    pub fn into_pending(self) -> Vec<TaskHandle<T>> {
+        self.pending
+    }
+}
+
+impl<T> fmt::Debug for TimedOut<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimedOut")
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl<T> fmt::Display for TimedOut<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "as_completed timed out with {} task(s) unfinished",
+            self.pending.len()
+        )
+    }
+}
+
+impl<T> std::error::Error for TimedOut<T> {}
+
+// ---------------------------------------------------------------------------
+// wait
+// ---------------------------------------------------------------------------
+
+/// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION` and
+/// `ALL_COMPLETED`.
+///
+/// ```
+/// use executor::ReturnWhen;
+///
+/// assert_eq!(ReturnWhen::default(), ReturnWhen::AllCompleted);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReturnWhen {
+    /// As soon as any task is done (finished, panicked, cancelled, …).
+    FirstCompleted,
+    /// As soon as any task ends in an error other than cancellation (it
+    /// panicked, or it was rejected or the pool broke); when none does,
+    /// once all are done.
+    FirstException,
+    /// Once every task is done.
+    #[default]
+    AllCompleted,
+}
+
+/// What [`wait`] returns: the handles split by whether their task was done
+/// when it returned, each part in input order.
+///
+/// ```
+/// use executor::{wait, ReturnWhen, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+/// let result = wait(handles, ReturnWhen::AllCompleted, None);
+/// assert_eq!((result.done.len(), result.not_done.len()), (3, 0));
+/// ```
+pub struct WaitResult<T> {
+    /// Handles whose task is done.
+    pub done: Vec<TaskHandle<T>>,
+    /// Handles whose task was still queued or running.
+    pub not_done: Vec<TaskHandle<T>>,
+}
+
+impl<T> fmt::Debug for WaitResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitResult")
+            .field("done", &self.done)
+            .field("not_done", &self.not_done)
+            .finish()
+    }
+}
+
+/// Blocks until the condition `return_when` holds for `handles` or
+/// `timeout` passes, then splits them into done and not done: Python's
+/// `concurrent.futures.wait`. Nothing is lost on timeout: every handle
+/// comes back in one of the two parts.
+///
+/// Waiting uses one done callback per handle, so it is O(n). Called on a
+/// worker thread with no timeout, it runs the pool's other tasks meanwhile.
+///
+/// ```
+/// use std::time::Duration;
+/// use executor::{wait, ReturnWhen, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let slow = pool.submit(move || rx.recv().unwrap());
+/// let failing = pool.submit(|| panic!("bad input"));
+///
+/// let result = wait([slow, failing], ReturnWhen::FirstException, Some(Duration::from_secs(60)));
+/// assert_eq!(result.done.len(), 1);
+/// assert!(result.done.into_iter().next().unwrap().result().unwrap_err().is_panic());
+/// tx.send(()).unwrap();
+/// assert!(result.not_done.into_iter().all(|h| h.result().is_ok()));
+/// ```
+pub fn wait<T, I>(handles: I, return_when: ReturnWhen, timeout: Option<Duration>) -> WaitResult<T>
+where
+    I: IntoIterator<Item = TaskHandle<T>>,
+{
+    let deadline = timeout.and_then(deadline_after);
+    let handles: Vec<TaskHandle<T>> = handles.into_iter().collect();
+    let total = handles.len();
+    let satisfied = |done: usize, failed: bool| {
+        done == total
+            || match return_when {
+                ReturnWhen::FirstCompleted => done >= 1,
+                ReturnWhen::FirstException => failed,
+                ReturnWhen::AllCompleted => false,
+            }
+    };
+
+    // One look at every handle: the answer may already be known.
+    let mut done_before = 0;
+    let mut failed_before = false;
+    let mut unfinished = Vec::new();
+    for (index, handle) in handles.iter().enumerate() {
+        match handle.outcome() {
+            Some(outcome) => {
+                done_before += 1;
+                failed_before |= is_failure(outcome);
+            }
+            None => unfinished.push(index),
+        }
+    }
+    if !satisfied(done_before, failed_before) {
+        // Exactly the handles this look saw unfinished get a callback, so
+        // each is counted once: before, or by its callback (which runs at
+        // once if it finished in between).
+        let inbox = Inbox::new();
+        for index in unfinished {
+            inbox.watch(&handles[index], index, false);
+        }
+        let ready = || {
+            satisfied(
+                done_before + inbox.pushed(),
+                failed_before || inbox.failed.load(Ordering::Relaxed),
+            )
+        };
+        inbox.block_until(&ready, deadline);
+        inbox.close();
+    }
+
+    let (done, not_done) = handles.into_iter().partition(TaskHandle::done);
+    WaitResult { done, not_done }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ThreadPoolExecutor;
+
+    #[test]
+    fn empty_inputs() {
+        assert_eq!(as_completed(Vec::<TaskHandle<()>>::new()).count(), 0);
+        for when in [
+            ReturnWhen::FirstCompleted,
+            ReturnWhen::FirstException,
+            ReturnWhen::AllCompleted,
+        ] {
+            let r = wait(Vec::<TaskHandle<()>>::new(), when, None);
+            assert!(r.done.is_empty() && r.not_done.is_empty());
+        }
+    }
+
+    #[test]
+    fn failures_are_errors_other_than_cancellation() {
+        assert!(is_failure(Outcome::Panicked));
+        assert!(is_failure(Outcome::Broken));
+        assert!(is_failure(Outcome::Rejected));
+        assert!(!is_failure(Outcome::Cancelled));
+        assert!(!is_failure(Outcome::Completed));
+    }
+
+    #[test]
+    fn as_completed_on_a_single_worker_from_inside_a_task() {
+        // The handles sit queued behind the task that waits for them: only
+        // work-while-waiting lets this finish.
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap();
+        let pool = Arc::new(pool);
+        let inner = Arc::clone(&pool);
+        let sum = pool
+            .submit(move || {
+                let handles: Vec<_> = (0..10_u32).map(|i| inner.submit(move || i)).collect();
+                as_completed(handles)
+                    .map(|h| h.result().unwrap())
+                    .sum::<u32>()
+            })
+            .result()
+            .unwrap();
+        assert_eq!(sum, 45);
+    }
+
+    #[test]
+    fn wait_on_a_single_worker_from_inside_a_task() {
+        let pool = Arc::new(
+            ThreadPoolExecutor::builder()
+                .max_workers(1)
+                .build()
+                .unwrap(),
+        );
+        let inner = Arc::clone(&pool);
+        let done = pool
+            .submit(move || {
+                let handles: Vec<_> = (0..10_u32).map(|i| inner.submit(move || i)).collect();
+                wait(handles, ReturnWhen::AllCompleted, None).done.len()
+            })
+            .result()
+            .unwrap();
+        assert_eq!(done, 10);
+    }
+
+    #[test]
+    fn dropping_early_stops_the_callbacks_from_recording() {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let blocker = pool.submit(move || rx.recv().unwrap());
+        let queued: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+        let completions = as_completed(queued);
+        let inbox = Arc::clone(&completions.inbox);
+        drop(completions);
+        tx.send(()).unwrap();
+        blocker.result().unwrap();
+        pool.shutdown(true);
+        assert_eq!(inbox.pushed(), 0);
+        assert!(lock(&inbox.state).ready.is_empty());
+    }
+}
