@@ -10,11 +10,17 @@
 //! its results one by one; every yielded result frees a place in the window,
 //! which is refilled with new chunks as soon as a whole chunk fits.
 //!
-//! Chunk size adapts unless fixed: it starts at one item, and after each
-//! chunk it moves toward what takes [`TARGET_CHUNK_NANOS`] on a worker
-//! (growing at most [`CHUNK_GROWTH`]-fold per chunk, so a few slow first
-//! measurements cannot blow it up). Expensive items stay one per task;
-//! a million trivial ones run as a few dozen chunks.
+//! Chunk size adapts unless fixed. The map starts with one single-item
+//! chunk per worker (so expensive items get going at once), and after each
+//! chunk it consumes it moves the size toward what takes a target time on a
+//! worker: [`TARGET_NANOS_PER_WORKER`] times the worker count, within
+//! [`MIN_TARGET_NANOS`]..=[`MAX_TARGET_NANOS`]. The target grows with the
+//! pool because one thread hands out every chunk in order: with `w`
+//! workers it must submit (and collect) a chunk every `target / w`, and a
+//! submit plus a wake-up costs a few microseconds. Growth is capped at
+//! [`FIRST_CHUNK_CAP`] after the first (noisy, single-item) measurement
+//! and [`CHUNK_GROWTH`]-fold per chunk after that. Expensive items stay
+//! one per task; a million trivial ones run as a few dozen chunks.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -29,21 +35,29 @@ use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::scope::ScopedHandle;
 
-/// With an automatic window: chunks in flight per worker.
+/// With an automatic window: chunks in flight per worker, once the chunk
+/// size is measured (before that, one per worker).
 const AUTO_CHUNKS_PER_WORKER: usize = 4;
-/// What an adaptive chunk aims to take on a worker: long enough to make
-/// the per-task cost (a few hundred ns) negligible, short enough to balance.
-const TARGET_CHUNK_NANOS: u64 = 50_000;
+/// Adaptive chunks aim at this much work per worker of the pool...
+const TARGET_NANOS_PER_WORKER: u64 = 25_000;
+/// ...but at least this (so the per-task cost, about a microsecond, stays
+/// negligible)...
+const MIN_TARGET_NANOS: u64 = 50_000;
+/// ...and at most this (so the load still balances).
+const MAX_TARGET_NANOS: u64 = 1_000_000;
 /// The largest adaptive chunk.
 const MAX_CHUNK: usize = 1 << 16;
+/// The largest chunk the first measurement may lead to.
+const FIRST_CHUNK_CAP: usize = 1 << 10;
 /// How much an adaptive chunk may grow from one chunk to the next.
-const CHUNK_GROWTH: usize = 4;
+const CHUNK_GROWTH: usize = 8;
 
 /// How [`ThreadPoolExecutor::map_with`] (and [`Scope::map_with`](crate::Scope::map_with))
 /// paces its work: the window of items in flight and the chunk size.
 ///
 /// The defaults suit most uses: an automatic window of four chunks per
-/// worker, and chunks sized adaptively to about 50 µs of work each.
+/// worker, and chunks sized adaptively to about 25 µs of work per worker
+/// of the pool (50 µs to 1 ms each), measured as the map goes.
 ///
 /// ```
 /// use executor::{MapOptions, ThreadPoolExecutor};
@@ -394,8 +408,16 @@ impl Sizing {
     }
 
     fn window_items(&self) -> usize {
-        self.window
-            .unwrap_or(AUTO_CHUNKS_PER_WORKER * self.workers * self.chunk)
+        let chunks = match self.nanos_per_item {
+            Some(_) => AUTO_CHUNKS_PER_WORKER * self.workers,
+            // Until the first chunk is measured: one each, to find out.
+            None => self.workers,
+        };
+        self.window.unwrap_or(chunks * self.chunk)
+    }
+
+    fn target_nanos(&self) -> u64 {
+        (TARGET_NANOS_PER_WORKER * self.workers as u64).clamp(MIN_TARGET_NANOS, MAX_TARGET_NANOS)
     }
 
     /// Learns from a finished chunk of `len` items that took `nanos`.
@@ -404,16 +426,16 @@ impl Sizing {
             return;
         }
         let per_item = (nanos / len as u64).max(1);
-        let smoothed = match self.nanos_per_item {
-            Some(previous) => (previous + per_item) / 2,
-            None => per_item,
+        let (smoothed, growth_cap) = match self.nanos_per_item {
+            Some(previous) => (
+                (previous + per_item) / 2,
+                self.chunk.saturating_mul(CHUNK_GROWTH),
+            ),
+            None => (per_item, FIRST_CHUNK_CAP),
         };
         self.nanos_per_item = Some(smoothed);
-        let ideal = usize::try_from(TARGET_CHUNK_NANOS / smoothed).unwrap_or(usize::MAX);
-        self.chunk = ideal
-            .min(self.chunk.saturating_mul(CHUNK_GROWTH))
-            .min(self.max_chunk)
-            .max(1);
+        let ideal = usize::try_from(self.target_nanos() / smoothed).unwrap_or(usize::MAX);
+        self.chunk = ideal.min(growth_cap).min(self.max_chunk).max(1);
     }
 }
 
@@ -648,7 +670,13 @@ mod tests {
         for _ in 0..20 {
             cheap.adapt(cheap.chunk as u64 * 2, cheap.chunk); // 2 ns per item
         }
-        assert_eq!(cheap.chunk, (TARGET_CHUNK_NANOS / 2) as usize);
+        assert_eq!(cheap.chunk, (4 * TARGET_NANOS_PER_WORKER / 2) as usize);
+        // A bigger pool needs bigger chunks: one thread hands them all out.
+        let mut wide = Sizing::new(MapOptions::new(), 16);
+        for _ in 0..20 {
+            wide.adapt(wide.chunk as u64 * 1_000, wide.chunk); // 1 µs per item
+        }
+        assert_eq!(wide.chunk, 16 * 25);
 
         let mut slow = Sizing::new(MapOptions::new(), 4);
         for _ in 0..20 {
@@ -660,8 +688,12 @@ mod tests {
     #[test]
     fn growth_is_bounded_per_chunk() {
         let mut s = Sizing::new(MapOptions::new(), 1);
+        assert_eq!(s.window_items(), 1, "one probe chunk per worker at first");
         s.adapt(1, 1);
-        assert_eq!(s.chunk, CHUNK_GROWTH);
+        assert_eq!(s.chunk, FIRST_CHUNK_CAP);
+        assert_eq!(s.window_items(), AUTO_CHUNKS_PER_WORKER * FIRST_CHUNK_CAP);
+        s.adapt(1, FIRST_CHUNK_CAP);
+        assert_eq!(s.chunk, FIRST_CHUNK_CAP * CHUNK_GROWTH);
     }
 
     #[test]
