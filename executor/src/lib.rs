@@ -2,24 +2,120 @@
 //! `concurrent.futures.ThreadPoolExecutor`, rebuilt for Rust on
 //! `crossbeam-deque`.
 //!
-//! ```
-//! use executor::ThreadPoolExecutor;
+//! Submit closures to a [`ThreadPoolExecutor`], get a [`TaskHandle`] back
+//! (Python's `Future`), and collect results with
+//! [`map`](ThreadPoolExecutor::map), [`as_completed`] or [`wait`]. Panics
+//! are values ([`TaskError::Panicked`]), a task may wait for tasks of its
+//! own pool without deadlocking, and handles are awaitable from async code.
 //!
-//! let pool = ThreadPoolExecutor::new();
-//! let handle = pool.submit(|| (1..=10).sum::<u32>());
-//! assert_eq!(handle.result().unwrap(), 55);
+//! # Quick start
+//!
 //! ```
+//! use executor::{as_completed, TaskError, ThreadPoolExecutor};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = ThreadPoolExecutor::builder().max_workers(4).build()?;
+//!
+//! // submit + result: Python's `pool.submit(fn, x).result()`.
+//! let handle = pool.submit(|| (1..=10).sum::<u32>());
+//! assert_eq!(handle.result()?, 55);
+//!
+//! // map: results in input order, whatever order the tasks finish in.
+//! let squares: Vec<u64> = pool.map(1..=5_u64, |x| x * x).collect::<Result<_, _>>()?;
+//! assert_eq!(squares, [1, 4, 9, 16, 25]);
+//!
+//! // as_completed: each handle as soon as its task finishes; a panic is a value.
+//! let handles: Vec<_> = [4, 0, 2].map(|d: u32| pool.submit(move || 8 / d)).into();
+//! let mut total = 0;
+//! for handle in as_completed(handles) {
+//!     match handle.result() {
+//!         Ok(value) => total += value,
+//!         Err(TaskError::Panicked(panic)) => println!("a task failed: {panic}"),
+//!         Err(other) => println!("a task did not run: {other}"),
+//!     }
+//! }
+//! assert_eq!(total, 2 + 4);
+//!
+//! pool.shutdown(true); // or let it drop: the end of Python's `with` block
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Concepts
+//!
+//! - **Pools.** [`ThreadPoolExecutor::new`] uses one worker per CPU;
+//!   [`ThreadPoolExecutor::builder`] sets `max_workers`, `thread_name_prefix`,
+//!   an `initializer`, lazy workers with `keep_alive`, and a
+//!   [`queue_capacity`](ThreadPoolBuilder::queue_capacity) for
+//!   back-pressure. [`global()`] is a process-wide default pool.
+//! - **Submitting.** [`ThreadPoolExecutor::submit`] runs a `'static`
+//!   closure and returns its [`TaskHandle`];
+//!   [`try_submit`](ThreadPoolExecutor::try_submit) hands the closure back
+//!   in a [`SubmitError`] instead of blocking or failing late.
+//! - **Handles.** [`TaskHandle`] has `done`, `running`, `cancel`, `result`,
+//!   `result_timeout`, `add_done_callback` (told the [`Outcome`]), and is
+//!   a [`Future`](std::future::Future). [`TaskError`] says why there is no
+//!   value: the task panicked, was cancelled, was rejected after shutdown,
+//!   or the pool is broken.
+//! - **Collections.** [`ThreadPoolExecutor::map`] yields results in input
+//!   order with a bounded window and automatic batching ([`MapOptions`]);
+//!   [`as_completed`] yields handles in finishing order; [`wait`] splits
+//!   handles into done and not done by a [`ReturnWhen`] condition.
+//! - **Borrowing.** [`ThreadPoolExecutor::scope`] runs tasks that borrow
+//!   from the caller's stack and joins them all before returning.
+//! - **Async.** [`ThreadPoolExecutor::spawn`] runs a future on the workers;
+//!   any handle can be `.await`ed, and
+//!   [`AsCompleted::into_stream`] is a `Stream`.
+//! - **Declaring tasks.** [`#[task]`](task) turns a function into a task
+//!   with `name::submit(&pool, ..)` and `name::map(&pool, ..)`.
+//! - **Shutdown.** [`ThreadPoolExecutor::shutdown`] and
+//!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
+//!   shuts it down and waits. [`ThreadPoolExecutor::stats`] gives counters
+//!   cheap enough for a progress bar.
+//!
+//! Calling [`TaskHandle::result`] (or `wait`, `as_completed`, a `Map`, a
+//! `scope`) on a worker of the same pool runs other queued tasks while it
+//! waits, so nested submit-and-wait cannot deadlock, even with one worker:
+//! the case where Python's pool hangs.
+//!
+//! # For Python users
+//!
+//! | Python `concurrent.futures` | `executor` |
+//! |---|---|
+//! | `ThreadPoolExecutor(max_workers=8, thread_name_prefix="io")` | `ThreadPoolExecutor::builder().max_workers(8).thread_name_prefix("io").build()?` |
+//! | `initializer=f, initargs=(a,)` | `.initializer(move \|\| f(a))` |
+//! | `with ThreadPoolExecutor() as pool:` | `let pool = ThreadPoolExecutor::new();` (dropping it waits) |
+//! | `pool.submit(fn, x)` | `pool.submit(move \|\| fn(x))` |
+//! | `pool.map(fn, xs)` | `pool.map(xs, fn)`: `Result`s in input order |
+//! | `pool.shutdown(wait=True, cancel_futures=False)` | `pool.shutdown(true)`, `pool.shutdown_with(true, false)` |
+//! | `f.result()`, `f.result(timeout=t)` | `h.result()`, `h.result_timeout(t)` |
+//! | `f.done()`, `f.running()`, `f.cancel()`, `f.cancelled()` | the same names |
+//! | `f.add_done_callback(fn)` | `h.add_done_callback(\|outcome\| ..)` |
+//! | `as_completed(fs, timeout=t)` | `as_completed(hs).timeout(t)` |
+//! | `wait(fs, return_when=FIRST_EXCEPTION)` | `wait(hs, ReturnWhen::FirstException, None)` |
+//! | the task's exception | `TaskError::Panicked`, or an `Err` the task returns |
+//! | `CancelledError`, `BrokenThreadPool`, `RuntimeError` after shutdown | `TaskError::Cancelled`, `TaskError::Broken`, `TaskError::Rejected` |
+//! | `await asyncio.to_thread(fn)` | `pool.submit(fn).await` |
+//!
+//! The guide, `docs/guide.md` in the repository, covers every
+//! `concurrent.futures` name, worker counts for I/O and CPU work,
+//! cancellation, shutdown, async interop and the common mistakes; the
+//! `examples/` directory has the threading tutorials' patterns as
+//! runnable programs.
 
 #![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod builder;
+mod completion;
 mod error;
 mod handle;
 #[cfg(all(test, loom))]
 mod loom_models;
+mod map;
 mod pool;
 mod registry;
+mod scope;
 mod sleep;
 mod spawn;
 mod stats;
@@ -28,7 +124,109 @@ mod task;
 mod worker;
 
 pub use builder::{BuildError, ThreadPoolBuilder};
+pub use completion::{
+    as_completed, wait, AsCompleted, AsCompletedStream, AsCompletedTimeout, ReturnWhen, TimedOut,
+    WaitResult,
+};
 pub use error::{Panic, SubmitError, TaskError};
 pub use handle::{Outcome, TaskHandle};
+pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};
+pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
+
+/// Declares a function as a pool task: `#[executor::task]`.
+///
+/// The function stays callable as written. A module of the same name holds
+/// its pool entry points: `submit(&pool, args...)` returns a [`TaskHandle`],
+/// `map(&pool, items)` yields results in input order (each item is the
+/// argument, or a tuple of the arguments), and `submit_global` / `map_global`
+/// do the same on [`global()`].
+///
+/// Declare tasks at module level (in a doctest, next to an explicit
+/// `fn main`): the generated module cannot see a function declared inside a
+/// function body.
+///
+/// ```
+/// use executor::{task, ThreadPoolExecutor};
+///
+/// /// The area of a rectangle.
+/// #[task]
+/// fn area(width: u32, height: u32) -> u32 {
+///     width * height
+/// }
+///
+/// #[task]
+/// fn parse_port(text: String) -> Result<u16, std::num::ParseIntError> {
+///     text.parse()
+/// }
+///
+/// fn main() {
+///     let pool = ThreadPoolExecutor::new();
+///     assert_eq!(area(2, 3), 6); // still an ordinary function
+///     assert_eq!(area::submit(&pool, 2, 3).result().unwrap(), 6);
+///
+///     let areas: Vec<u32> = area::map(&pool, [(1, 1), (2, 2), (3, 3)])
+///         .map(Result::unwrap)
+///         .collect();
+///     assert_eq!(areas, [1, 4, 9]); // in input order
+///
+///     let port = parse_port::submit_global("8080".to_string()).result().unwrap();
+///     assert_eq!(port, Ok(8080));
+/// }
+/// ```
+///
+/// `name = "..."` names the task in panic messages (the default is the
+/// function's name):
+///
+/// ```
+/// #[executor::task(name = "resize")]
+/// fn resize(width: u32) -> u32 {
+///     assert!(width > 0, "zero width");
+///     width
+/// }
+///
+/// fn main() {
+///     let err = resize::submit_global(0).result().unwrap_err();
+///     assert_eq!(err.to_string(), "task 'resize' panicked: zero width");
+/// }
+/// ```
+///
+/// An `async fn` task is spawned on the pool's workers:
+///
+/// ```
+/// #[executor::task]
+/// async fn label(id: u64) -> String {
+///     format!("item {id}")
+/// }
+///
+/// fn main() {
+///     let pool = executor::ThreadPoolExecutor::new();
+///     assert_eq!(label::submit(&pool, 7).result().unwrap(), "item 7");
+/// }
+/// ```
+///
+/// When Cargo.toml renames the dependency (`exec = { package = "executor", ... }`),
+/// say where it is with `#[exec::task(crate = "exec")]`.
+///
+/// A task runs on another thread after `submit` returns, so borrowed
+/// arguments are a compile error on the borrowed type:
+///
+/// ```compile_fail
+/// #[executor::task]
+/// fn word_count(text: &str) -> usize {
+///     text.split_whitespace().count()
+/// }
+/// # fn main() {}
+/// ```
+///
+/// and so are arguments that are not `Send`:
+///
+/// ```compile_fail
+/// #[executor::task]
+/// fn count(shared: std::rc::Rc<Vec<u8>>) -> usize {
+///     shared.len()
+/// }
+/// # fn main() {}
+/// ```
+pub use executor_macros::task;

@@ -13,6 +13,7 @@ use crate::error::Panic;
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::stats::SlotStats;
 use crate::sync::{lock, Mutex, UnsafeCell};
 use crate::task::state::Snapshot;
 use crate::task::{Core, Job, Ran, Runnable, TaskRef};
@@ -82,7 +83,7 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    fn run(self: Arc<Self>) -> Ran {
+    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         let queued = |s: Snapshot| {
             s.lifecycle() == Snapshot::SCHEDULED
                 || (s.lifecycle() == Snapshot::IDLE && s.is_notified())
@@ -131,6 +132,7 @@ where
         } else {
             Ran::Panicked
         };
+        stats.record(ran); // before publishing, as for closure tasks
         self.core.finish(output);
         self.forget();
         ran

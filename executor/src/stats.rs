@@ -64,6 +64,18 @@ impl SlotStats {
         counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
     }
 
+    /// A task this worker ran has finished: it is no longer running, and
+    /// counts as completed or panicked. Called by the task just before it
+    /// publishes its result.
+    pub(crate) fn record(&self, ran: crate::task::Ran) {
+        Self::bump(&self.running, -1);
+        match ran {
+            crate::task::Ran::Completed => Self::bump(&self.completed, 1),
+            crate::task::Ran::Panicked => Self::bump(&self.panicked, 1),
+            _ => debug_assert!(false, "only finished tasks are recorded, not {ran:?}"),
+        }
+    }
+
     pub(crate) fn add_to(&self, stats: &mut Stats) {
         stats.tasks_running += self.running.load(Ordering::Relaxed);
         stats.tasks_completed += self.completed.load(Ordering::Relaxed);

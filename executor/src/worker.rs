@@ -293,13 +293,14 @@ impl WorkerCtx {
         }
         let stats = &registry.slots[self.index].stats;
         SlotStats::bump(&stats.running, 1);
-        let ran = job.run();
-        SlotStats::bump(&stats.running, -1);
-        match ran {
-            Ran::Completed => SlotStats::bump(&stats.completed, 1),
-            Ran::Panicked => SlotStats::bump(&stats.panicked, 1),
-            Ran::Cancelled => registry.count_cancelled(),
-            Ran::Pending | Ran::Skipped => {}
+        match job.run(stats) {
+            // Already recorded by the task itself, before it published.
+            Ran::Completed | Ran::Panicked => {}
+            Ran::Cancelled => {
+                SlotStats::bump(&stats.running, -1);
+                registry.count_cancelled();
+            }
+            Ran::Pending | Ran::Skipped => SlotStats::bump(&stats.running, -1),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::panic::{self, AssertUnwindSafe};
 use super::state::Snapshot;
 use super::{Core, Ran, Runnable, TaskRef};
 use crate::error::Panic;
+use crate::stats::SlotStats;
 use crate::sync::UnsafeCell;
 use std::sync::Arc;
 
@@ -55,7 +56,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Arc<Self>) -> Ran {
+    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         if !self.core.transition_to_running() {
             return Ran::not_run(self.core.snapshot());
         }
@@ -68,6 +69,9 @@ where
         } else {
             Ran::Panicked
         };
+        // Counted before the result is published, so whoever sees it
+        // finished also sees it in `stats()`.
+        stats.record(ran);
         self.core.finish(output);
         ran
     }

@@ -10,11 +10,14 @@ pub(crate) use self::fn_task::FnTask;
 
 use std::sync::Arc;
 
+use crate::stats::SlotStats;
+
 /// Something a worker can run: the queue side of a task.
 pub(crate) trait Runnable: Send + Sync {
     /// Runs the task, unless it was cancelled or aborted meanwhile. Catches
-    /// the task's panic into its output.
-    fn run(self: Arc<Self>) -> Ran;
+    /// the task's panic into its output. A task that finishes records it in
+    /// `stats` (see [`SlotStats::record`]) before publishing its result.
+    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran;
 
     /// Resolves the task to `lifecycle` (`CANCELLED`, `REJECTED` or `BROKEN`)
     /// if it has not started, dropping its body. Returns whether it did.
@@ -54,8 +57,8 @@ impl Ran {
 pub(crate) struct Job(pub(crate) Arc<dyn Runnable>);
 
 impl Job {
-    pub(crate) fn run(self) -> Ran {
-        self.0.run()
+    pub(crate) fn run(self, stats: &SlotStats) -> Ran {
+        self.0.run(stats)
     }
 
     pub(crate) fn abort(&self, lifecycle: usize) -> bool {
