@@ -135,7 +135,9 @@ impl<T> Core<T> {
         if !prev.has_waiters() {
             return;
         }
-        let Some(waiters) = lock(&self.waiters).take() else { return };
+        let Some(waiters) = lock(&self.waiters).take() else {
+            return;
+        };
         for t in waiters.threads {
             t.unpark();
         }
