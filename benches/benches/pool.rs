@@ -111,29 +111,15 @@ fn steal(c: &mut Criterion) {
 /// element), beside rayon's `par_iter().map().collect()`.
 fn map_per_item(c: &mut Criterion) {
     const N: u64 = 20_000;
-    const MAP_CHUNK: u64 = 625;
     let workers = num_cpus::get();
     let exec = pool(workers);
     let ray = rayon_pool(workers);
     let mut g = c.benchmark_group("map per item");
     g.throughput(Throughput::Elements(N));
-    // TODO(issue 3): once `map` lands, benchmark it here instead:
-    //     exec.map(0..N, |x| black_box(x) ^ 1).map(|r| r.expect("item")).fold(0u64, u64::wrapping_add)
-    // Until then: chunks submitted by hand, what `map`'s batching must beat.
-    g.bench_function("executor submit chunks (map stand-in)", |b| {
+    g.bench_function("executor map", |b| {
         b.iter(|| {
-            let handles: Vec<_> = (0..N)
-                .step_by(MAP_CHUNK as usize)
-                .map(|start| {
-                    let end = (start + MAP_CHUNK).min(N);
-                    exec.submit(move || {
-                        (start..end).map(|x| black_box(x) ^ 1).collect::<Vec<u64>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.result().expect("chunk"))
+            exec.map(0..N, |x| black_box(x) ^ 1)
+                .map(|r| r.expect("item"))
                 .fold(0u64, u64::wrapping_add)
         });
     });

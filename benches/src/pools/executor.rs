@@ -8,9 +8,6 @@ use executor::ThreadPoolExecutor;
 use crate::contender::{Contender, Outcome, Params};
 use crate::work::{fib_seq, kernel, mix, MIX_START};
 
-/// Most items one W2 chunk task computes (see `map_ordered`).
-const MAP_CHUNK: usize = 1024;
-
 /// `executor::ThreadPoolExecutor`, one pool per worker count.
 pub struct Executor {
     pool: Arc<ThreadPoolExecutor>,
@@ -59,34 +56,13 @@ impl Contender for Executor {
         Ok(sum.into())
     }
 
-    fn note(&self) -> Option<String> {
-        Some(format!(
-            "executor: W2 submits chunks of up to {MAP_CHUNK} items (a stand-in until `map` lands)"
-        ))
-    }
-
-    // TODO(issue 3): once `ThreadPoolExecutor::map` lands, replace this body with
-    //     self.pool.map(0..n as u64, move |i| kernel(i, iters))
-    //         .fold(MIX_START, |acc, r| mix(acc, r.expect("executor: W2 map item failed")))
-    // and drop `note` above. Until then W2 submits chunks by hand, the batching
-    // that `map` is meant to do itself.
     fn map_ordered(&mut self, n: usize, iters: u32) -> Outcome {
-        let chunk = (n / (self.pool.max_workers() * 16)).clamp(1, MAP_CHUNK) as u64;
-        let n = n as u64;
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk as usize)
-            .map(|start| {
-                let end = (start + chunk).min(n);
-                self.pool
-                    .submit(move || (start..end).map(|i| kernel(i, iters)).collect::<Vec<u64>>())
-            })
-            .collect();
-        let sum = handles.into_iter().fold(MIX_START, |acc, h| {
-            h.result()
-                .expect("executor: W2 chunk failed")
-                .into_iter()
-                .fold(acc, mix)
-        });
+        let sum = self
+            .pool
+            .map(0..n as u64, move |i| kernel(i, iters))
+            .fold(MIX_START, |acc, r| {
+                mix(acc, r.expect("executor: W2 map item failed"))
+            });
         Ok(sum.into())
     }
 
