@@ -171,7 +171,7 @@ fn async_task_is_never_polled_concurrently() {
 fn panicking_async_task_resolves_to_panicked() {
     let pool = ThreadPoolExecutor::new();
     let h = pool.spawn_named("fetch", async { panic!("connection reset") });
-    let err: TaskError = h.result().map(|()| ()).unwrap_err();
+    let err: TaskError = h.result().unwrap_err();
     assert_eq!(err.to_string(), "task 'fetch' panicked: connection reset");
     assert_eq!(
         pool.spawn(async { 1 }).result().unwrap(),
@@ -252,13 +252,13 @@ fn shutdown_with_pending_async_tasks_resolves_every_handle() {
 #[test]
 fn spawn_trait_and_spawn_with_handle() {
     let pool = ThreadPoolExecutor::new();
-    let h = (&pool).spawn_with_handle(async { 5 }).unwrap();
+    let h = pool.spawn_with_handle(async { 5 }).unwrap();
     assert_eq!(block_on(h), 5);
     pool.spawn(async {}).result().unwrap();
     pool.shutdown(true);
     assert!(futures::task::Spawn::status(&pool).is_err());
     assert!(
-        (&pool).spawn_with_handle(async {}).is_err(),
+        pool.spawn_with_handle(async {}).is_err(),
         "spawning after shutdown is refused"
     );
 }
