@@ -15,7 +15,9 @@ fn cpu_ticks_of_threads(prefix: &str) -> (u64, usize) {
     let mut threads = 0;
     for entry in std::fs::read_dir("/proc/self/task").unwrap() {
         let dir = entry.unwrap().path();
-        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else { continue };
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
         if !comm.trim_end().starts_with(prefix) {
             continue;
         }
@@ -32,7 +34,12 @@ fn cpu_ticks_of_threads(prefix: &str) -> (u64, usize) {
 
 #[test]
 fn idle_workers_use_no_cpu() {
-    let pool = ThreadPoolExecutor::builder().max_workers(4).min_workers(4).thread_name_prefix("idlechk").build().unwrap();
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(4)
+        .min_workers(4)
+        .thread_name_prefix("idlechk")
+        .build()
+        .unwrap();
     // Some work first, so every worker has been through the run loop.
     let handles: Vec<_> = (0..10_000u64).map(|i| pool.submit(move || i)).collect();
     let sum: u64 = handles.into_iter().map(|h| h.result().unwrap()).sum();
@@ -44,6 +51,10 @@ fn idle_workers_use_no_cpu() {
     std::thread::sleep(Duration::from_millis(1000));
     let (after, _) = cpu_ticks_of_threads("idlechk");
     // 4 busy-waiting workers would show ~400 ticks (at 100 Hz); parked ones ~0.
-    assert!(after - before <= 5, "idle workers used {} CPU ticks in one second", after - before);
+    assert!(
+        after - before <= 5,
+        "idle workers used {} CPU ticks in one second",
+        after - before
+    );
     assert_eq!(pool.stats().workers_idle, 4, "all four are parked");
 }
