@@ -171,6 +171,14 @@ impl<T> TaskHandle<T> {
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let core = self.task.core();
+        let done = || core.snapshot().is_terminal();
+        // On a worker: run other queued tasks meanwhile (the awaited one may
+        // be among them, on a one-worker pool).
+        if let Some(done) =
+            worker::help_while_waiting_until(&done, &|| core.register_thread(), Some(deadline))
+        {
+            return done;
+        }
         loop {
             if self.done() {
                 return true;

@@ -159,6 +159,7 @@ fn loom_complete_vs_cancel_vs_wait() {
                 core.transition_to_aborted(
                     |s| s.lifecycle() == Snapshot::SCHEDULED,
                     Snapshot::CANCELLED,
+                    || {},
                 )
             })
         };

@@ -142,13 +142,11 @@ where
         // Never polled, or parked on its waker: nobody is polling it.
         let not_running =
             |s: Snapshot| matches!(s.lifecycle(), Snapshot::SCHEDULED | Snapshot::IDLE);
-        let aborted = self.core.transition_to_aborted(not_running, lifecycle);
-        if aborted {
-            // SAFETY: we just moved the task out of a non-running stage.
+        self.core.transition_to_aborted(not_running, lifecycle, || {
+            // SAFETY: called once the task left a non-running stage for us.
             unsafe { self.drop_future() };
             self.forget();
-        }
-        aborted
+        })
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -191,15 +189,12 @@ where
         if self.core.snapshot().lifecycle() != Snapshot::SCHEDULED {
             return false;
         }
-        let aborted = self
-            .core
-            .transition_to_aborted(|s| s.lifecycle() == Snapshot::SCHEDULED, lifecycle);
-        if aborted {
-            // SAFETY: we just moved the task out of SCHEDULED.
+        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
+        self.core.transition_to_aborted(scheduled, lifecycle, || {
+            // SAFETY: called once the task left SCHEDULED for us.
             unsafe { self.drop_future() };
             self.forget();
-        }
-        aborted
+        })
     }
 }
 

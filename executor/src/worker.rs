@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker};
 
@@ -74,14 +74,32 @@ fn current() -> Option<Rc<WorkerCtx>> {
 /// return false if it already is. Returns false, doing nothing, when the
 /// current thread is not a pool worker.
 pub(crate) fn help_while_waiting(done: &dyn Fn() -> bool, register: &dyn Fn() -> bool) -> bool {
-    let Some(ctx) = current() else { return false };
+    help_while_waiting_until(done, register, None).is_some()
+}
+
+/// [`help_while_waiting`] with a deadline: `None` when the current thread is
+/// not a pool worker, else whether `done()` held before `deadline`. A task
+/// run meanwhile may carry the return past the deadline (it is not
+/// interrupted).
+pub(crate) fn help_while_waiting_until(
+    done: &dyn Fn() -> bool,
+    register: &dyn Fn() -> bool,
+    deadline: Option<Instant>,
+) -> Option<bool> {
+    let ctx = current()?;
     loop {
-        match ctx.next_job(done, Some(register), false, None) {
+        let timeout = match deadline {
+            None => None,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Some(done()),
+            },
+        };
+        match ctx.next_job(done, Some(register), false, timeout) {
             Next::Job(job) => ctx.execute(job),
-            Next::Done => return true,
-            Next::Exit | Next::TimedOut => {
-                unreachable!("a waiting worker neither exits nor times out")
-            }
+            Next::Done => return Some(true),
+            Next::TimedOut => {} // the loop top checks the deadline
+            Next::Exit => unreachable!("a waiting worker does not exit"),
         }
     }
 }

@@ -403,3 +403,52 @@ fn stats_count_what_happened() {
     pool.shutdown(true);
     assert_eq!(pool.stats().tasks_queued, 0);
 }
+
+#[test]
+fn wait_timeout_on_a_worker_runs_the_awaited_queued_task() {
+    // One worker, waiting with a timeout for a task queued behind it: it
+    // must run that task itself rather than time out.
+    let got = within(HANG, "timed nested wait", || {
+        let pool = Arc::new(
+            ThreadPoolExecutor::builder()
+                .max_workers(1)
+                .build()
+                .unwrap(),
+        );
+        let p = pool.clone();
+        pool.submit(move || {
+            let inner = p.submit(|| 41);
+            let finished = inner.wait_timeout(std::time::Duration::from_secs(30));
+            (finished, inner.result().unwrap() + 1)
+        })
+        .result()
+        .unwrap()
+    });
+    assert_eq!(got, (true, 42));
+}
+
+#[test]
+fn cancelled_means_the_closure_was_already_dropped() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let blocker = pool.submit(move || g.wait());
+    let token = Arc::new(());
+    let held = token.clone();
+    let victim = pool.submit(move || drop(held));
+    let observed = Arc::new(AtomicUsize::new(usize::MAX));
+    let (t, o) = (token.clone(), observed.clone());
+    // The callback runs on the cancelling thread: the captures must be gone by then.
+    victim.add_done_callback(move |_| o.store(Arc::strong_count(&t), Ordering::SeqCst));
+    assert!(victim.cancel());
+    assert_eq!(
+        observed.load(Ordering::SeqCst),
+        2,
+        "only the test's two references remain"
+    );
+    gate.open();
+    blocker.result().unwrap();
+}

@@ -98,11 +98,19 @@ impl<T> Core<T> {
 
     /// Resolves a task that never started to `CANCELLED`, `REJECTED` or
     /// `BROKEN`. `from` says which stages count as "not started" for this
-    /// kind of task. On success the caller owns the task's body and must drop it.
-    pub(crate) fn transition_to_aborted(&self, from: impl Fn(Snapshot) -> bool, to: usize) -> bool {
+    /// kind of task. On success the caller owns the task's body:
+    /// `drop_body` runs (and must drop it) before the waiters hear of the
+    /// new state, so "cancelled" also means "its captures are released".
+    pub(crate) fn transition_to_aborted(
+        &self,
+        from: impl Fn(Snapshot) -> bool,
+        to: usize,
+        drop_body: impl FnOnce(),
+    ) -> bool {
         debug_assert!(Snapshot(to).is_terminal());
         match self.transition(from, |_| Snapshot(to)) {
             Ok(prev) => {
+                drop_body();
                 self.notify_waiters(prev, Snapshot(to));
                 true
             }

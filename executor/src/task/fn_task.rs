@@ -77,16 +77,14 @@ where
     }
 
     fn abort(&self, lifecycle: usize) -> bool {
-        let aborted = self
-            .core
-            .transition_to_aborted(|s| s.lifecycle() == Snapshot::SCHEDULED, lifecycle);
-        if aborted {
-            // SAFETY: we won SCHEDULED → `lifecycle` just above.
+        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
+        self.core.transition_to_aborted(scheduled, lifecycle, || {
+            // SAFETY: `transition_to_aborted` calls us only once it has moved
+            // the state out of SCHEDULED for us.
             let func = unsafe { self.take_func() };
             // Dropping user captures may panic; that must not unwind into the pool.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(func)));
-        }
-        aborted
+        })
     }
 
     fn snapshot(&self) -> Snapshot {
