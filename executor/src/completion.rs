@@ -118,17 +118,19 @@ impl Inbox {
     }
 
     /// Blocks until `ready()` holds or `deadline` passes; returns `ready()`.
-    /// On a worker thread, with no deadline, runs the pool's other tasks
-    /// meanwhile (the handles waited for may be queued behind this one).
+    /// On a worker thread, runs the pool's other tasks meanwhile (the
+    /// handles waited for may be queued behind this one).
     fn block_until(&self, ready: &dyn Fn() -> bool, deadline: Option<Instant>) -> bool {
         if spin_until(ready) {
             return true;
         }
-        if deadline.is_none() {
-            let register = || self.register_thread(ready);
-            if worker::help_while_waiting(ready, &register) {
-                return true;
+        let register = || self.register_thread(ready);
+        if let Some(ready_now) = worker::help_while_waiting_until(ready, &register, deadline) {
+            if !ready_now {
+                // Leave no registration behind (see below).
+                lock(&self.state).thread = None;
             }
+            return ready_now || ready();
         }
         loop {
             if ready() {

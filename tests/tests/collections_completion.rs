@@ -362,3 +362,29 @@ fn wait_inside_a_task_of_a_one_worker_pool() {
     assert_eq!(done, 20);
     assert_eq!(ran.load(Ordering::SeqCst), 20);
 }
+
+#[test]
+fn as_completed_with_timeout_on_one_worker_runs_the_queued_tasks() {
+    // Waiting, with a timeout, from the only worker on tasks queued behind
+    // it: the wait runs them instead of timing out.
+    let pool = std::sync::Arc::new(
+        executor::ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap(),
+    );
+    let p = pool.clone();
+    let values = pool
+        .submit(move || {
+            let handles: Vec<_> = (0..5u32).map(|i| p.submit(move || i)).collect();
+            let mut got: Vec<u32> = executor::as_completed(handles)
+                .timeout(std::time::Duration::from_secs(30))
+                .map(|h| h.expect("no timeout").result().unwrap())
+                .collect();
+            got.sort();
+            got
+        })
+        .result()
+        .unwrap();
+    assert_eq!(values, [0, 1, 2, 3, 4]);
+}
