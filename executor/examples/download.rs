@@ -4,9 +4,9 @@
 //!
 //! A small HTTP server started here on 127.0.0.1 serves 200 files, each
 //! after an artificial 20 ms delay (a slow network). A 32-worker I/O pool
-//! fetches them with a blocking client, shows progress as they complete,
-//! checks every body, and compares the time with a plain sequential loop
-//! over the same files.
+//! fetches them with a blocking client, shows progress as they complete
+//! through `as_completed`, checks every body, and compares the time with a
+//! plain sequential loop over the same files.
 //!
 //! The pool is built for I/O: 32 workers, but started lazily (an idle pool
 //! holds one thread) and retired after `keep_alive`, so it costs nothing
@@ -15,11 +15,11 @@
 //! Run with `cargo run --release --example download`.
 
 use std::error::Error;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use executor::{TaskHandle, ThreadPoolExecutor};
+use executor::{as_completed, ThreadPoolExecutor};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const FILES: usize = 200;
@@ -85,23 +85,6 @@ fn check(i: usize, body: &str) -> Result<(), Box<dyn Error>> {
     }
 }
 
-/// The handles in the order their tasks finish, through done callbacks
-/// and a channel (what `executor::as_completed` does; NOTE: switch to it
-/// once it is on main).
-fn in_completion_order<T>(handles: Vec<TaskHandle<T>>) -> impl Iterator<Item = TaskHandle<T>> {
-    let (done, finished) = mpsc::channel();
-    for (index, handle) in handles.iter().enumerate() {
-        let done = done.clone();
-        // A send fails only once the consumer has stopped: nothing to do.
-        handle.add_done_callback(move |_outcome| done.send(index).unwrap_or(()));
-    }
-    let mut handles: Vec<Option<TaskHandle<T>>> = handles.into_iter().map(Some).collect();
-    finished
-        .into_iter()
-        .take(handles.len())
-        .map(move |index| handles[index].take().expect("each task finishes once"))
-}
-
 fn progress_bar(label: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(FILES as u64);
     bar.set_style(
@@ -139,7 +122,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     let bar = progress_bar("pool");
     let mut bytes = 0;
-    for handle in in_completion_order(handles) {
+    for handle in as_completed(handles) {
         let (i, body) = handle.result()??;
         check(i, &body)?;
         bytes += body.len();
