@@ -2,6 +2,7 @@
 //! can be refused.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A panic caught at a task boundary, carried to the task's handle.
@@ -20,8 +21,30 @@ pub struct Panic(Box<PanicInner>);
 /// Boxed so that a task's output slot (`Result<T, Panic>`) stays one word
 /// wider than `T`: panics are rare, outputs are everywhere.
 struct PanicInner {
-    payload: Box<dyn Any + Send + 'static>,
+    payload: Payload,
+    /// A copy of the message, taken when the panic is caught, so `message()`
+    /// never needs shared access to the payload.
+    message: Option<Cow<'static, str>>,
     task_name: Option<&'static str>,
+}
+
+/// The payload, reachable only by value.
+///
+/// A panic payload is `Send` but not `Sync`. Without this wrapper `Panic`,
+/// and so `TaskError`, would not be `Sync`, and `handle.result()?` would not
+/// convert into `Box<dyn Error + Send + Sync>` or `anyhow::Error`.
+struct Payload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: `Payload` offers no access to its content through `&Payload`: the
+// only way in is `Payload::into_inner(self)`, which takes it by value. So a
+// `&Payload` shared between threads can never reach the non-`Sync` value
+// inside; moving it between threads is what `Send` (already given) covers.
+unsafe impl Sync for Payload {}
+
+impl Payload {
+    fn into_inner(self) -> Box<dyn Any + Send + 'static> {
+        self.0
+    }
 }
 
 impl Panic {
@@ -29,18 +52,24 @@ impl Panic {
         payload: Box<dyn Any + Send + 'static>,
         task_name: Option<&'static str>,
     ) -> Self {
-        Self(Box::new(PanicInner { payload, task_name }))
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some(Cow::Borrowed(*s))
+        } else {
+            payload
+                .downcast_ref::<String>()
+                .map(|s| Cow::Owned(s.clone()))
+        };
+        Self(Box::new(PanicInner {
+            payload: Payload(payload),
+            message,
+            task_name,
+        }))
     }
 
     /// The panic message, when the payload is a `&str` or a `String` (what
     /// `panic!("...")` produces).
     pub fn message(&self) -> Option<&str> {
-        let payload = &self.0.payload;
-        if let Some(s) = payload.downcast_ref::<&'static str>() {
-            Some(s)
-        } else {
-            payload.downcast_ref::<String>().map(String::as_str)
-        }
+        self.0.message.as_deref()
     }
 
     /// The name the task was submitted under (see
@@ -51,12 +80,12 @@ impl Panic {
 
     /// The raw payload, as `std::panic::catch_unwind` returns it.
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.0.payload
+        self.0.payload.into_inner()
     }
 
     /// Re-raises the panic on the current thread with its original payload.
     pub fn resume(self) -> ! {
-        std::panic::resume_unwind(self.0.payload)
+        std::panic::resume_unwind(self.0.payload.into_inner())
     }
 }
 
@@ -245,6 +274,18 @@ mod tests {
         assert_eq!(p.message(), None);
         assert_eq!(p.to_string(), "task panicked (non-string payload)");
         assert_eq!(*p.into_payload().downcast::<u32>().unwrap(), 42);
+    }
+
+    #[test]
+    fn errors_are_send_and_sync_so_question_mark_converts_them() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Panic>();
+        send_sync::<TaskError>();
+        fn boxed() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            Err(TaskError::Panicked(Panic::new(Box::new("x"), None)))?;
+            Ok(())
+        }
+        assert_eq!(boxed().unwrap_err().to_string(), "task panicked: x");
     }
 
     #[test]
