@@ -1,42 +1,14 @@
 //! Acceptance tests for `as_completed` (iterator and stream) and `wait`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use executor::{as_completed, wait, ReturnWhen, TaskHandle, ThreadPoolExecutor};
 use futures::StreamExt;
 
-/// Only turns a hang into a failure; never measures anything.
-const HANG: Duration = Duration::from_secs(60);
-
-fn pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
-
-/// A one-shot gate tasks can block on.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.cv.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.cv.notify_all();
-    }
-}
+mod support;
+use support::{pool, Gate, HANG};
 
 /// `n` tasks, task `i` blocked on `gates[i]` and returning `i`.
 fn gated(pool: &ThreadPoolExecutor, n: usize) -> (Vec<TaskHandle<usize>>, Vec<Arc<Gate>>) {

@@ -4,41 +4,13 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use executor::{MapOptions, TaskError, ThreadPoolExecutor};
+use executor::{MapOptions, TaskError};
 
-/// Only turns a hang into a failure; never measures anything.
-const HANG: Duration = Duration::from_secs(60);
-
-fn pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
-
-/// A one-shot gate tasks can block on.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.cv.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.cv.notify_all();
-    }
-}
+mod support;
+use support::{pool, Gate, HANG};
 
 #[test]
 fn results_come_in_input_order_whatever_the_finish_order() {

@@ -6,15 +6,15 @@
 
 use std::panic::panic_any;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use executor::{as_completed, wait, MapOptions, ReturnWhen, TaskError, ThreadPoolExecutor};
+use executor::{as_completed, wait, MapOptions, ReturnWhen, TaskError};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-/// Only turns a hang into a failure; never measures anything.
-const HANG: Duration = Duration::from_secs(60);
+mod support;
+use support::{pool, Gate, HANG};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -24,40 +24,12 @@ fn config() -> ProptestConfig {
     ProptestConfig::with_cases(cases)
 }
 
-fn pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
-
 /// Busy-waits `micros` µs: tiny, uneven task durations without the
 /// millisecond granularity of `sleep`.
 fn spin(micros: u8) {
     let end = Instant::now() + Duration::from_micros(micros.into());
     while Instant::now() < end {
         std::hint::spin_loop();
-    }
-}
-
-/// A one-shot gate tasks can block on.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Gate {
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.cv.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.cv.notify_all();
     }
 }
 

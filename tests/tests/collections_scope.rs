@@ -20,12 +20,8 @@ use std::time::Duration;
 
 use executor::{MapOptions, ThreadPoolExecutor};
 
-fn pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
+mod support;
+use support::pool;
 
 const TASKS: usize = if cfg!(miri) { 4 } else { 64 };
 

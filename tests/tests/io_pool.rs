@@ -11,34 +11,14 @@
 //! `/proc/self/task/*/comm`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use executor::{SubmitError, TaskError, TaskHandle, ThreadPoolExecutor};
 
-/// How long any single wait may take before the test calls it a hang.
-const HANG: Duration = Duration::from_secs(20);
-
-/// A latch the tasks block on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    /// Blocks until the gate opens, or for `HANG` at most: a test that fails
-    /// with its gate closed must not hang in the pool's `Drop` after it.
-    fn wait(&self) {
-        let (open, cv) = &*self.0;
-        let open = open.lock().unwrap();
-        drop(cv.wait_timeout_while(open, HANG, |open| !*open).unwrap());
-    }
-
-    fn open(&self) {
-        let (open, cv) = &*self.0;
-        *open.lock().unwrap() = true;
-        cv.notify_all();
-    }
-}
+mod support;
+use support::{Gate, HANG};
 
 /// Polls `cond` until it holds; false if it never did within `HANG`.
 fn eventually(mut cond: impl FnMut() -> bool) -> bool {

@@ -6,33 +6,15 @@
 //! every task runs exactly once with its value delivered.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use executor::{SubmitError, TaskHandle, ThreadPoolExecutor};
 use proptest::prelude::*;
 
-/// How long any single wait may take before the test calls it a hang.
-const HANG: Duration = Duration::from_secs(20);
-
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    /// Blocks until the gate opens, or for `HANG` at most.
-    fn wait(&self) {
-        let (open, cv) = &*self.0;
-        let open = open.lock().unwrap();
-        drop(cv.wait_timeout_while(open, HANG, |open| !*open).unwrap());
-    }
-
-    fn open(&self) {
-        let (open, cv) = &*self.0;
-        *open.lock().unwrap() = true;
-        cv.notify_all();
-    }
-}
+mod support;
+use support::{Gate, HANG};
 
 #[derive(Clone, Copy, Debug)]
 enum Mode {

@@ -36,27 +36,35 @@ pub fn within<T: Send + 'static>(
 pub const HANG: Duration = Duration::from_secs(60);
 
 /// A gate that tasks block on until the test opens it.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
 
 impl Gate {
     pub fn new() -> Self {
-        Gate(Default::default())
+        Self::default()
     }
 
+    /// Blocks until the gate opens, or for `HANG` at most: a test that fails
+    /// with its gate closed must not then hang in the pool's `Drop`.
     pub fn wait(&self) {
-        let (lock, cv) = &*self.0;
-        let mut open = lock.lock().unwrap();
-        while !*open {
-            open = cv.wait(open).unwrap();
-        }
+        let (open, cv) = &*self.0;
+        let open = open.lock().unwrap();
+        drop(cv.wait_timeout_while(open, HANG, |open| !*open).unwrap());
     }
 
     pub fn open(&self) {
-        let (lock, cv) = &*self.0;
-        *lock.lock().unwrap() = true;
+        let (open, cv) = &*self.0;
+        *open.lock().unwrap() = true;
         cv.notify_all();
     }
+}
+
+/// A pool of `workers` workers, the other settings at their defaults.
+pub fn pool(workers: usize) -> executor::ThreadPoolExecutor {
+    executor::ThreadPoolExecutor::builder()
+        .max_workers(workers)
+        .build()
+        .unwrap()
 }
 
 /// Scales a stress size: `full` when `EXECUTOR_STRESS=full`, else `light`.
