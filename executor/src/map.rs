@@ -671,13 +671,21 @@ mod tests {
         for _ in 0..20 {
             cheap.adapt(cheap.chunk as u64 * 2, cheap.chunk); // 2 ns per item
         }
-        assert_eq!(cheap.chunk, (4 * TARGET_NANOS_PER_WORKER / 2) as usize);
+        let cheap_ideal =
+            (4 * TARGET_NANOS_PER_WORKER).clamp(MIN_TARGET_NANOS, MAX_TARGET_NANOS) / 2;
+        assert_eq!(cheap.chunk, (cheap_ideal as usize).min(MAX_CHUNK));
         // A bigger pool needs bigger chunks: one thread hands them all out.
         let mut wide = Sizing::new(MapOptions::new(), 16);
         for _ in 0..20 {
             wide.adapt(wide.chunk as u64 * 1_000, wide.chunk); // 1 µs per item
         }
-        assert_eq!(wide.chunk, 16 * 25);
+        let wide_ideal =
+            (16 * TARGET_NANOS_PER_WORKER).clamp(MIN_TARGET_NANOS, MAX_TARGET_NANOS) / 1_000;
+        assert_eq!(wide.chunk, wide_ideal as usize);
+        assert!(
+            wide.target_nanos() > cheap.target_nanos(),
+            "a wider pool aims at longer chunks"
+        );
 
         let mut slow = Sizing::new(MapOptions::new(), 4);
         for _ in 0..20 {
