@@ -13,6 +13,10 @@ use crate::task::state::Snapshot;
 use crate::task::TaskRef;
 use crate::worker;
 
+/// Identifies a task while it is alive; see [`TaskHandle::id`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(usize);
+
 /// How a task ended, as a done callback is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -216,6 +220,35 @@ impl<T> TaskHandle<T> {
     pub fn outcome(&self) -> Option<Outcome> {
         let s = self.snapshot();
         s.is_terminal().then(|| Outcome::from_snapshot(s))
+    }
+
+    /// An identifier for the task, for keeping track of which handle is
+    /// which (Python's `{future: url}` idiom): no two tasks alive at the
+    /// same time share one. Once the task and its handle are gone, a later
+    /// task may reuse it.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut urls = HashMap::new();
+    /// let handles: Vec<_> = ["a.example", "b.example"]
+    ///     .into_iter()
+    ///     .map(|url| {
+    ///         let h = pool.submit(move || url.len());
+    ///         urls.insert(h.id(), url);
+    ///         h
+    ///     })
+    ///     .collect();
+    /// for h in executor::as_completed(handles) {
+    ///     let url = urls[&h.id()];
+    ///     assert_eq!(h.result().unwrap(), url.len());
+    /// }
+    /// ```
+    pub fn id(&self) -> TaskId {
+        // The address of the task's one allocation: unique while it lives,
+        // and the handle keeps it alive.
+        TaskId(Arc::as_ptr(&self.task).cast::<()>() as usize)
     }
 
     fn take(&mut self) -> Result<T, TaskError> {

@@ -129,7 +129,7 @@ pub use completion::{
     WaitResult,
 };
 pub use error::{Panic, SubmitError, TaskError};
-pub use handle::{Outcome, TaskHandle};
+pub use handle::{Outcome, TaskHandle, TaskId};
 pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};

@@ -250,3 +250,19 @@ fn waiting_from_many_threads_on_one_handle() {
     let target = Arc::try_unwrap(target).unwrap();
     assert_eq!(target.result().unwrap(), 9);
 }
+
+#[test]
+fn ids_of_live_tasks_are_distinct_and_stable() {
+    let (pool, gate, blocker) = blocked_pool();
+    let handles: Vec<_> = (0..100).map(|i| pool.submit(move || i)).collect();
+    let ids: std::collections::HashSet<_> = handles.iter().map(|h| h.id()).collect();
+    assert_eq!(ids.len(), 100, "no two live tasks share an id");
+    assert!(!ids.contains(&blocker.id()));
+    let before: Vec<_> = handles.iter().map(|h| h.id()).collect();
+    gate.open();
+    blocker.result().unwrap();
+    for (h, id) in handles.iter().zip(&before) {
+        h.wait();
+        assert_eq!(h.id(), *id, "an id does not change when the task finishes");
+    }
+}
