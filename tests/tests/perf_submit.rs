@@ -26,13 +26,18 @@ fn submit_result_million_vs_rayon_spawn() {
         .unwrap();
     let expected = N * (N - 1) / 2;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    // Each side runs after a pause, so the other pool's workers have
+    // stopped spinning and parked: on 2 cores they would steal its CPU.
+    let settle = || std::thread::sleep(Duration::from_millis(50));
     for _ in 0..5 {
+        settle();
         let start = Instant::now();
         let handles: Vec<_> = (0..N).map(|i| pool.submit(move || i)).collect();
         let sum: u64 = handles.into_iter().map(|h| h.result().unwrap()).sum();
         ours.push(start.elapsed());
         assert_eq!(sum, expected);
 
+        settle();
         let start = Instant::now();
         let (tx, rx) = std::sync::mpsc::channel();
         for i in 0..N {
