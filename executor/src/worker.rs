@@ -311,7 +311,18 @@ impl WorkerCtx {
         }
         let stats = &registry.slots[self.index].stats;
         SlotStats::bump(&stats.running, 1);
-        match job.run(stats) {
+        // The task catches its own panic; this catches one from dropping
+        // what it left behind (a returned value whose handle is gone, whose
+        // `Drop` panics), which must not kill the worker.
+        let ran = match panic::catch_unwind(AssertUnwindSafe(|| job.run(stats))) {
+            Ok(ran) => ran,
+            Err(payload) => {
+                let panic = crate::error::Panic::new(payload, None);
+                eprintln!("executor: dropping a finished task panicked: {panic}");
+                return;
+            }
+        };
+        match ran {
             // Already recorded by the task itself, before it published.
             Ran::Completed | Ran::Panicked => {}
             Ran::Cancelled => {

@@ -240,3 +240,33 @@ fn destructors_run_exactly_once() {
         "each returned value is dropped exactly once"
     );
 }
+
+/// A returned value whose `Drop` panics, dropped on the worker because its
+/// handle is gone: the worker survives and keeps serving.
+#[test]
+fn a_panicking_drop_of_an_unclaimed_result_does_not_kill_the_worker() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("Bomb dropped");
+        }
+    }
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .build()
+        .unwrap();
+    let gate = support::Gate::new();
+    let g = gate.clone();
+    let blocker = pool.submit(move || g.wait());
+    for _ in 0..10 {
+        // Dropped while queued, so the worker holds the last reference.
+        drop(pool.submit(|| Bomb));
+    }
+    gate.open();
+    blocker.result().unwrap();
+    let value = within(HANG, "the worker still serves", move || {
+        let v = pool.submit(|| 7).result().unwrap();
+        (v, pool.stats().workers_alive)
+    });
+    assert_eq!(value, (7, 1));
+}
