@@ -11,7 +11,7 @@ use executor::{TaskError, ThreadPoolExecutor};
 use futures::channel::oneshot;
 use futures::executor::block_on;
 use futures::task::SpawnExt;
-use support::{within, Gate, HANG};
+use support::{within, HANG};
 
 #[test]
 fn handle_awaited_under_block_on() {
@@ -182,13 +182,7 @@ fn panicking_async_task_resolves_to_panicked() {
 
 #[test]
 fn never_polled_async_task_can_be_cancelled() {
-    let pool = ThreadPoolExecutor::builder()
-        .max_workers(1)
-        .build()
-        .unwrap();
-    let gate = Gate::new();
-    let g = gate.clone();
-    let blocker = pool.submit(move || g.wait());
+    let (pool, gate, blocker) = support::blocked_pool();
     let polled = Arc::new(AtomicUsize::new(0));
     let p = polled.clone();
     let h = pool.spawn(async move {

@@ -7,22 +7,13 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use executor::{Outcome, TaskError, ThreadPoolExecutor};
-use support::{within, Gate, HANG};
+use support::{blocked_pool, within, HANG};
 
 fn one_worker() -> ThreadPoolExecutor {
     ThreadPoolExecutor::builder()
         .max_workers(1)
         .build()
         .unwrap()
-}
-
-/// A one-worker pool whose worker is held until the gate opens.
-fn blocked_pool() -> (ThreadPoolExecutor, Gate, executor::TaskHandle<()>) {
-    let pool = one_worker();
-    let gate = Gate::new();
-    let g = gate.clone();
-    let blocker = pool.submit(move || g.wait());
-    (pool, gate, blocker)
 }
 
 #[test]

@@ -429,13 +429,7 @@ fn wait_timeout_on_a_worker_runs_the_awaited_queued_task() {
 
 #[test]
 fn cancelled_means_the_closure_was_already_dropped() {
-    let pool = ThreadPoolExecutor::builder()
-        .max_workers(1)
-        .build()
-        .unwrap();
-    let gate = Gate::new();
-    let g = gate.clone();
-    let blocker = pool.submit(move || g.wait());
+    let (pool, gate, blocker) = support::blocked_pool();
     let token = Arc::new(());
     let held = token.clone();
     let victim = pool.submit(move || drop(held));

@@ -67,6 +67,16 @@ pub fn pool(workers: usize) -> executor::ThreadPoolExecutor {
         .unwrap()
 }
 
+/// A one-worker pool whose only worker is held by a task blocked on the
+/// returned gate: tasks submitted next stay queued until the gate opens.
+pub fn blocked_pool() -> (executor::ThreadPoolExecutor, Gate, executor::TaskHandle<()>) {
+    let pool = pool(1);
+    let gate = Gate::new();
+    let g = gate.clone();
+    let blocker = pool.submit(move || g.wait());
+    (pool, gate, blocker)
+}
+
 /// Scales a stress size: `full` when `EXECUTOR_STRESS=full`, else `light`.
 pub fn stress_size(light: usize, full: usize) -> usize {
     match std::env::var("EXECUTOR_STRESS").as_deref() {
