@@ -1,0 +1,74 @@
+//! "One allocation per task on the hot path": counts the heap allocations a
+//! submitting thread makes per `submit` (closure, state and result slot
+//! together in one block), with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Only allocations made by the thread under test are counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counter is a side
+// effect that allocates nothing itself (a const-initialised thread-local
+// without a destructor and a static atomic).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded with the caller's own (valid) layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout (above).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn submit_allocates_once_per_task() {
+    const N: usize = 6_300;
+    let pool = executor::ThreadPoolExecutor::builder()
+        .max_workers(2)
+        .min_workers(2)
+        .build()
+        .unwrap();
+    // Warm up: threads started, queues' first blocks allocated.
+    for h in (0..1_000)
+        .map(|i| pool.submit(move || i))
+        .collect::<Vec<_>>()
+    {
+        h.result().unwrap();
+    }
+    let mut handles = Vec::with_capacity(N);
+    COUNTING.with(|c| c.set(true));
+    for i in 0..N {
+        handles.push(pool.submit(move || i));
+    }
+    COUNTING.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    eprintln!("{allocations} allocations for {N} submits");
+    // One task cell per submit, plus the injector's own blocks (one per 63
+    // pushes) and a little slack for a thread start.
+    assert!(
+        allocations >= N,
+        "{allocations} allocations for {N} submits"
+    );
+    assert!(
+        allocations <= N + N / 63 + 8,
+        "{allocations} allocations for {N} submits: more than one per task"
+    );
+    let sum: usize = handles.into_iter().map(|h| h.result().unwrap()).sum();
+    assert_eq!(sum, N * (N - 1) / 2);
+}
