@@ -147,7 +147,7 @@ enum Next {
     Done,
     /// The pool is shutting down or broken and no work is left.
     Exit,
-    /// Idle for the whole keep-alive timeout.
+    /// Slept for the whole timeout (the keep-alive, or a timed wait's deadline).
     TimedOut,
 }
 
