@@ -1,5 +1,6 @@
 //! Waiting on many handles at once: [`as_completed`] (each handle as soon as
-//! it finishes) and [`wait`] (Python's `concurrent.futures.wait`).
+//! it finishes); [`wait`](crate::wait()) (Python's `concurrent.futures.wait`)
+//! lives in `wait.rs` and shares the [`Inbox`].
 //!
 //! Both hear about completions through done callbacks, one per handle,
 //! registered once: a callback pushes its handle's index into a shared
@@ -18,17 +19,18 @@ use std::time::{Duration, Instant};
 use futures_core::stream::{FusedStream, Stream};
 
 use crate::handle::{Outcome, TaskHandle};
+use crate::sync::spin_until;
 use crate::worker;
 
 /// Where done callbacks report, and where the one consumer waits for them.
-struct Inbox {
+pub(crate) struct Inbox {
     state: Mutex<InboxState>,
     /// How many completions were pushed so far. Written under `state`'s lock
     /// so that a waiter who checks it under the lock cannot miss a push.
     pushed: AtomicUsize,
     /// A task ended in an error other than cancellation (see
     /// [`ReturnWhen::FirstException`]).
-    failed: AtomicBool,
+    pub(crate) failed: AtomicBool,
     /// The consumer is gone: late callbacks push nothing.
     closed: AtomicBool,
 }
@@ -43,7 +45,7 @@ struct InboxState {
 }
 
 impl Inbox {
-    fn new() -> Arc<Inbox> {
+    pub(crate) fn new() -> Arc<Inbox> {
         Arc::new(Inbox {
             state: Mutex::new(InboxState {
                 ready: Vec::new(),
@@ -59,7 +61,7 @@ impl Inbox {
     /// Registers a done callback on `handle` that reports `index` here.
     /// With `record` false only the counters move (for [`wait`], which
     /// needs no order).
-    fn watch<T>(self: &Arc<Self>, handle: &TaskHandle<T>, index: usize, record: bool) {
+    pub(crate) fn watch<T>(self: &Arc<Self>, handle: &TaskHandle<T>, index: usize, record: bool) {
         let inbox = Arc::clone(self);
         handle.add_done_callback(move |outcome| inbox.push(index, outcome, record));
     }
@@ -92,7 +94,7 @@ impl Inbox {
         }
     }
 
-    fn pushed(&self) -> usize {
+    pub(crate) fn pushed(&self) -> usize {
         self.pushed.load(Ordering::Acquire)
     }
 
@@ -120,7 +122,7 @@ impl Inbox {
     /// Blocks until `ready()` holds or `deadline` passes; returns `ready()`.
     /// On a worker thread, runs the pool's other tasks meanwhile (the
     /// handles waited for may be queued behind this one).
-    fn block_until(&self, ready: &dyn Fn() -> bool, deadline: Option<Instant>) -> bool {
+    pub(crate) fn block_until(&self, ready: &dyn Fn() -> bool, deadline: Option<Instant>) -> bool {
         if spin_until(ready) {
             return true;
         }
@@ -169,7 +171,7 @@ impl Inbox {
         true
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
         let mut state = lock(&self.state);
         state.ready = Vec::new();
@@ -186,29 +188,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// An error that is not a cancellation: what Python's `wait` counts as an
 /// exception.
-fn is_failure(outcome: Outcome) -> bool {
+pub(crate) fn is_failure(outcome: Outcome) -> bool {
     matches!(
         outcome,
         Outcome::Panicked | Outcome::Broken | Outcome::Rejected
     )
 }
 
-/// Spins briefly before parking: with many handles finishing, the next one
-/// is usually microseconds away.
-fn spin_until(ready: &dyn Fn() -> bool) -> bool {
-    for round in 0..10_u32 {
-        if ready() {
-            return true;
-        }
-        for _ in 0..(1_u32 << round.min(6)) {
-            std::hint::spin_loop();
-        }
-    }
-    ready()
-}
-
 /// `now + timeout`, or `None` (no deadline) when that overflows `Instant`.
-fn deadline_after(timeout: Duration) -> Option<Instant> {
+pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
 }
 
@@ -689,137 +677,12 @@ impl<T> fmt::Display for TimedOut<T> {
 
 impl<T> std::error::Error for TimedOut<T> {}
 
-// ---------------------------------------------------------------------------
-// wait
-// ---------------------------------------------------------------------------
-
-/// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION` and
-/// `ALL_COMPLETED`.
-///
-/// ```
-/// use executor::ReturnWhen;
-///
-/// assert_eq!(ReturnWhen::default(), ReturnWhen::AllCompleted);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ReturnWhen {
-    /// As soon as any task is done (finished, panicked, cancelled, …).
-    FirstCompleted,
-    /// As soon as any task ends in an error other than cancellation (it
-    /// panicked, or it was rejected or the pool broke); when none does,
-    /// once all are done.
-    FirstException,
-    /// Once every task is done.
-    #[default]
-    AllCompleted,
-}
-
-/// What [`wait`] returns: the handles split by whether their task was done
-/// when it returned, each part in input order.
-///
-/// ```
-/// use executor::{wait, ReturnWhen, ThreadPoolExecutor};
-///
-/// let pool = ThreadPoolExecutor::new();
-/// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
-/// let result = wait(handles, ReturnWhen::AllCompleted, None);
-/// assert_eq!((result.done.len(), result.not_done.len()), (3, 0));
-/// ```
-pub struct WaitResult<T> {
-    /// Handles whose task is done.
-    pub done: Vec<TaskHandle<T>>,
-    /// Handles whose task was still queued or running.
-    pub not_done: Vec<TaskHandle<T>>,
-}
-
-impl<T> fmt::Debug for WaitResult<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitResult")
-            .field("done", &self.done)
-            .field("not_done", &self.not_done)
-            .finish()
-    }
-}
-
-/// Blocks until the condition `return_when` holds for `handles` or
-/// `timeout` passes, then splits them into done and not done: Python's
-/// `concurrent.futures.wait`. Nothing is lost on timeout: every handle
-/// comes back in one of the two parts.
-///
-/// Waiting uses one done callback per handle, so it is O(n). Called on a
-/// worker thread with no timeout, it runs the pool's other tasks meanwhile.
-///
-/// ```
-/// use std::time::Duration;
-/// use executor::{wait, ReturnWhen, ThreadPoolExecutor};
-///
-/// let pool = ThreadPoolExecutor::new();
-/// let (tx, rx) = std::sync::mpsc::channel::<()>();
-/// let slow = pool.submit(move || rx.recv().unwrap());
-/// let failing = pool.submit(|| panic!("bad input"));
-///
-/// let result = wait([slow, failing], ReturnWhen::FirstException, Some(Duration::from_secs(60)));
-/// assert_eq!(result.done.len(), 1);
-/// assert!(result.done.into_iter().next().unwrap().result().unwrap_err().is_panic());
-/// tx.send(()).unwrap();
-/// assert!(result.not_done.into_iter().all(|h| h.result().is_ok()));
-/// ```
-pub fn wait<T, I>(handles: I, return_when: ReturnWhen, timeout: Option<Duration>) -> WaitResult<T>
-where
-    I: IntoIterator<Item = TaskHandle<T>>,
-{
-    let deadline = timeout.and_then(deadline_after);
-    let handles: Vec<TaskHandle<T>> = handles.into_iter().collect();
-    let total = handles.len();
-    let satisfied = |done: usize, failed: bool| {
-        done == total
-            || match return_when {
-                ReturnWhen::FirstCompleted => done >= 1,
-                ReturnWhen::FirstException => failed,
-                ReturnWhen::AllCompleted => false,
-            }
-    };
-
-    // One look at every handle: the answer may already be known.
-    let mut done_before = 0;
-    let mut failed_before = false;
-    let mut unfinished = Vec::new();
-    for (index, handle) in handles.iter().enumerate() {
-        match handle.outcome() {
-            Some(outcome) => {
-                done_before += 1;
-                failed_before |= is_failure(outcome);
-            }
-            None => unfinished.push(index),
-        }
-    }
-    if !satisfied(done_before, failed_before) {
-        // Exactly the handles this look saw unfinished get a callback, so
-        // each is counted once: before, or by its callback (which runs at
-        // once if it finished in between).
-        let inbox = Inbox::new();
-        for index in unfinished {
-            inbox.watch(&handles[index], index, false);
-        }
-        let ready = || {
-            satisfied(
-                done_before + inbox.pushed(),
-                failed_before || inbox.failed.load(Ordering::Relaxed),
-            )
-        };
-        inbox.block_until(&ready, deadline);
-        inbox.close();
-    }
-
-    let (done, not_done) = handles.into_iter().partition(TaskHandle::done);
-    WaitResult { done, not_done }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ThreadPoolExecutor;
 
+    use crate::wait::{wait, ReturnWhen};
     #[test]
     fn empty_inputs() {
         assert_eq!(as_completed(Vec::<TaskHandle<()>>::new()).count(), 0);
@@ -862,25 +725,6 @@ mod tests {
             .result()
             .unwrap();
         assert_eq!(sum, 45);
-    }
-
-    #[test]
-    fn wait_on_a_single_worker_from_inside_a_task() {
-        let pool = Arc::new(
-            ThreadPoolExecutor::builder()
-                .max_workers(1)
-                .build()
-                .unwrap(),
-        );
-        let inner = Arc::clone(&pool);
-        let done = pool
-            .submit(move || {
-                let handles: Vec<_> = (0..10_u32).map(|i| inner.submit(move || i)).collect();
-                wait(handles, ReturnWhen::AllCompleted, None).done.len()
-            })
-            .result()
-            .unwrap();
-        assert_eq!(done, 10);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
-use crate::sync::thread;
+use crate::sync::{spin_until, thread};
 use crate::task::state::Snapshot;
 use crate::task::TaskRef;
 use crate::worker;
@@ -296,25 +296,6 @@ impl<T> fmt::Debug for TaskHandle<T> {
         }
         d.finish()
     }
-}
-
-/// Spins very briefly for a task that is about to finish, then gives up.
-///
-/// Only briefly: on a machine with few cores the worker that will finish the
-/// task may be queued on this very core, and parking hands it the core at
-/// once, while spinning or `yield_now` can keep it waiting for a time slice
-/// (measured on 2 vCPUs: ~100 µs per round trip with a 50 µs yield loop
-/// here, a few µs without it).
-fn spin_until(done: &dyn Fn() -> bool) -> bool {
-    for round in 0..6 {
-        if done() {
-            return true;
-        }
-        for _ in 0..(1 << round) {
-            std::hint::spin_loop();
-        }
-    }
-    done()
 }
 
 #[cfg(not(loom))]

@@ -121,19 +121,18 @@ mod spawn;
 mod stats;
 mod sync;
 mod task;
+mod wait;
 mod worker;
 
 pub use builder::{BuildError, ThreadPoolBuilder};
-pub use completion::{
-    as_completed, wait, AsCompleted, AsCompletedStream, AsCompletedTimeout, ReturnWhen, TimedOut,
-    WaitResult,
-};
+pub use completion::{as_completed, AsCompleted, AsCompletedStream, AsCompletedTimeout, TimedOut};
 pub use error::{Panic, SubmitError, TaskError};
 pub use handle::{Outcome, TaskHandle, TaskId};
 pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
+pub use wait::{wait, ReturnWhen, WaitResult};
 
 /// Declares a function as a pool task: `#[executor::task]`.
 ///

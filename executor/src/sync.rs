@@ -51,3 +51,23 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
+
+/// Spins very briefly for something about to happen (a task finishing),
+/// then gives up so the caller can park.
+///
+/// Only briefly: on a machine with few cores the worker that will finish the
+/// task may be queued on this very core, and parking hands it the core at
+/// once, while spinning or `yield_now` can keep it waiting for a time slice
+/// (measured on 2 vCPUs: ~100 µs per round trip with a 50 µs yield loop
+/// here, a few µs without it).
+pub(crate) fn spin_until(done: &dyn Fn() -> bool) -> bool {
+    for round in 0..6 {
+        if done() {
+            return true;
+        }
+        for _ in 0..(1 << round) {
+            std::hint::spin_loop();
+        }
+    }
+    done()
+}
