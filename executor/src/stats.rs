@@ -26,7 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     /// Worker threads running now.
     pub workers_alive: usize,
-    /// Workers parked, waiting for work.
+    /// Workers parked: waiting for work (or, inside a task, for a handle
+    /// while nothing else is queued).
     pub workers_idle: usize,
     /// Tasks waiting in the queues (including cancelled ones not yet discarded).
     pub tasks_queued: usize,
