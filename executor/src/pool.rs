@@ -220,6 +220,12 @@ impl ThreadPoolExecutor {
     /// has exited. Idempotent; callable from a task of this very pool
     /// (that worker is then not waited for). Python's `shutdown(wait)`.
     ///
+    /// Unlike Python, tasks already running may still submit subtasks while
+    /// the pool drains (so a fork-join computation in flight completes);
+    /// submissions from outside resolve to [`TaskError::Rejected`](crate::TaskError::Rejected).
+    /// Async tasks still parked on a waker when the last worker exits are
+    /// cancelled, so no handle is left pending.
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;
@@ -228,7 +234,7 @@ impl ThreadPoolExecutor {
     /// let ran = Arc::new(AtomicUsize::new(0));
     /// for _ in 0..100 {
     ///     let ran = ran.clone();
-    ///     let _ = pool.submit(move || ran.fetch_add(1, Ordering::Relaxed));
+    ///     drop(pool.submit(move || ran.fetch_add(1, Ordering::Relaxed)));
     /// }
     /// pool.shutdown(true);
     /// assert_eq!(ran.load(Ordering::Relaxed), 100);

@@ -446,3 +446,32 @@ fn cancelled_means_the_closure_was_already_dropped() {
     gate.open();
     blocker.result().unwrap();
 }
+
+#[test]
+fn running_tasks_may_submit_subtasks_while_the_pool_drains() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .build()
+            .unwrap(),
+    );
+    let gate = Gate::new();
+    let (p, g) = (pool.clone(), gate.clone());
+    let parent = pool.submit(move || {
+        g.wait();
+        // The pool is shutting down by now; a subtask from inside is accepted.
+        p.submit(|| 20).result().map(|v| v + 1)
+    });
+    while !parent.running() {
+        std::thread::yield_now();
+    }
+    pool.shutdown(false);
+    assert!(
+        matches!(pool.submit(|| 0).result(), Err(TaskError::Rejected)),
+        "outside submits are refused"
+    );
+    gate.open();
+    let got = within(HANG, "drain", move || parent.result().unwrap());
+    assert_eq!(got.unwrap(), 21);
+    pool.shutdown(true);
+}
