@@ -180,14 +180,15 @@ impl ThreadPoolExecutor {
         if flags & BROKEN != 0 {
             return Err(SubmitError::Broken(f));
         }
-        if worker::is_worker_of(registry) {
+        if let Some(ctx) = worker::current_of(registry) {
             // From inside the pool: onto this worker's deque. Accepted while a
             // shutdown drains the pool, so running work can finish its subtasks;
             // never counted against the queue capacity (a worker blocked on
             // its own full queue would deadlock).
             let task = FnTask::new(f, name);
             let handle = TaskHandle::new(task.clone());
-            registry.schedule(Job(task));
+            ctx.push(Job(task));
+            registry.notify();
             return Ok(handle);
         }
         if flags & SHUTDOWN != 0 {

@@ -288,9 +288,10 @@ impl ThreadPoolExecutor {
     {
         let registry = &self.registry;
         let flags = registry.flags();
+        let inside = worker::is_worker_of(registry);
         let refused = if flags & BROKEN != 0 {
             Some(Snapshot::BROKEN)
-        } else if flags & SHUTDOWN != 0 && !worker::is_worker_of(registry) {
+        } else if flags & SHUTDOWN != 0 && !inside {
             Some(Snapshot::REJECTED)
         } else {
             None
@@ -312,7 +313,7 @@ impl ThreadPoolExecutor {
         registry.async_tasks.fill(live_key, weak);
         registry.schedule(Job(task));
         if let Some(lifecycle) = registry.closed_after_submit() {
-            if !worker::is_worker_of(registry) {
+            if !inside {
                 handle.abort(lifecycle);
             }
         }

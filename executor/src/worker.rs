@@ -45,23 +45,23 @@ pub(crate) struct WorkerCtx {
 /// Pushes `job` on the current thread's own deque if it is a worker of
 /// `registry`; hands it back otherwise.
 pub(crate) fn push_local(registry: &Arc<Registry>, job: Job) -> Result<(), Job> {
-    let mut job = Some(job);
-    let _ = CURRENT.try_with(|current| {
-        if let Some(ctx) = &*current.borrow() {
-            if Arc::ptr_eq(&ctx.registry, registry) {
-                ctx.deque.push(job.take().expect("job is pushed once"));
-            }
+    match current_of(registry) {
+        Some(ctx) => {
+            ctx.push(job);
+            Ok(())
         }
-    });
-    match job {
-        None => Ok(()),
-        Some(job) => Err(job),
+        None => Err(job),
     }
+}
+
+/// The current thread's worker, if it is a worker of `registry`.
+pub(crate) fn current_of(registry: &Arc<Registry>) -> Option<Rc<WorkerCtx>> {
+    current().filter(|ctx| Arc::ptr_eq(&ctx.registry, registry))
 }
 
 /// True when the current thread is a worker of `registry`.
 pub(crate) fn is_worker_of(registry: &Arc<Registry>) -> bool {
-    current().is_some_and(|ctx| Arc::ptr_eq(&ctx.registry, registry))
+    current_of(registry).is_some()
 }
 
 fn current() -> Option<Rc<WorkerCtx>> {
@@ -152,6 +152,11 @@ enum Next {
 }
 
 impl WorkerCtx {
+    /// Queues `job` on this worker's own deque (LIFO end).
+    pub(crate) fn push(&self, job: Job) {
+        self.deque.push(job);
+    }
+
     /// Runs jobs until the pool closes (returns false) or this worker may
     /// retire after `keep_alive` of idleness (returns true).
     fn run_loop(&self) -> bool {
