@@ -58,3 +58,62 @@ fn idle_workers_use_no_cpu() {
     );
     assert_eq!(pool.stats().workers_idle, 4, "all four are parked");
 }
+
+/// (thread id, voluntary context switches) of each thread whose name starts
+/// with `prefix`, by thread id.
+fn wakeups_of_threads(prefix: &str) -> Vec<(u64, u64)> {
+    let mut counts = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        let status = std::fs::read_to_string(dir.join("status")).unwrap();
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+            .unwrap();
+        let tid = dir.file_name().unwrap().to_str().unwrap().parse().unwrap();
+        counts.push((
+            tid,
+            line.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        ));
+    }
+    counts.sort();
+    counts
+}
+
+/// A submission to an idle pool wakes one parked worker, not all of them:
+/// a parked worker that is woken returns from its futex wait, which counts
+/// as a voluntary context switch; the others must show none.
+#[test]
+fn one_submission_wakes_at_most_one_sleeper() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(8)
+        .min_workers(8)
+        .thread_name_prefix("wakechk")
+        .build()
+        .unwrap();
+    for round in 0..5 {
+        // Let every worker finish spinning and park.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(pool.stats().workers_idle, 8, "round {round}: all parked");
+        let before = wakeups_of_threads("wakechk");
+        assert_eq!(before.len(), 8);
+        assert_eq!(pool.submit(move || round).result().unwrap(), round);
+        std::thread::sleep(Duration::from_millis(200));
+        let after = wakeups_of_threads("wakechk");
+        assert_eq!(
+            after.iter().map(|t| t.0).collect::<Vec<_>>(),
+            before.iter().map(|t| t.0).collect::<Vec<_>>()
+        );
+        let woken = before.iter().zip(&after).filter(|(b, a)| a.1 > b.1).count();
+        assert_eq!(
+            woken, 1,
+            "round {round}: {woken} of 8 parked workers woke for one task"
+        );
+    }
+}
