@@ -139,7 +139,30 @@ pub(crate) struct Chunk<T> {
 /// The body of a chunk task: `f` on every item, each panic caught on its
 /// own so that the other items still deliver. Stops early once the map was
 /// dropped (nobody will read the rest).
-pub(crate) fn run_chunk<X, T, F>(items: Vec<X>, f: &F, abandoned: &AtomicBool) -> Chunk<T>
+/// Takes the next chunk of at most `n` inputs; `None` once they run out.
+pub(crate) fn take_chunk<I: Iterator>(inputs: &mut I, n: usize) -> Option<Vec<I::Item>> {
+    let items: Vec<I::Item> = inputs.by_ref().take(n).collect();
+    (!items.is_empty()).then_some(items)
+}
+
+/// The task that maps one chunk. Shared by the pool's and the scope's
+/// feeds, which differ only in how they submit it.
+pub(crate) fn chunk_task<X, F, T>(
+    items: Vec<X>,
+    f: &Arc<F>,
+    abandoned: &Arc<AtomicBool>,
+) -> impl FnOnce() -> Chunk<T> + Send
+where
+    X: Send,
+    F: Fn(X) -> T + Send + Sync,
+    T: Send,
+{
+    let f = Arc::clone(f);
+    let abandoned = Arc::clone(abandoned);
+    move || run_chunk(items, &*f, &abandoned)
+}
+
+fn run_chunk<X, T, F>(items: Vec<X>, f: &F, abandoned: &AtomicBool) -> Chunk<T>
 where
     F: Fn(X) -> T,
 {
@@ -230,15 +253,10 @@ where
         n: usize,
         abandoned: &Arc<AtomicBool>,
     ) -> Option<(ChunkHandle<'a, T>, usize)> {
-        let items: Vec<I::Item> = self.inputs.by_ref().take(n).collect();
-        if items.is_empty() {
-            return None;
-        }
+        let items = take_chunk(&mut self.inputs, n)?;
         let len = items.len();
-        let f = Arc::clone(&self.f);
-        let abandoned = Arc::clone(abandoned);
-        let handle = self.pool.submit(move || run_chunk(items, &*f, &abandoned));
-        Some((ChunkHandle::Pool(handle), len))
+        let task = chunk_task(items, &self.f, abandoned);
+        Some((ChunkHandle::Pool(self.pool.submit(task)), len))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -430,17 +430,10 @@ where
         n: usize,
         abandoned: &Arc<std::sync::atomic::AtomicBool>,
     ) -> Option<(ChunkHandle<'scope, T>, usize)> {
-        let items: Vec<I::Item> = self.inputs.by_ref().take(n).collect();
-        if items.is_empty() {
-            return None;
-        }
+        let items = crate::map::take_chunk(&mut self.inputs, n)?;
         let len = items.len();
-        let f = Arc::clone(&self.f);
-        let abandoned = Arc::clone(abandoned);
-        let handle = self
-            .scope
-            .submit(move || crate::map::run_chunk(items, &*f, &abandoned));
-        Some((ChunkHandle::Scoped(handle), len))
+        let task = crate::map::chunk_task(items, &self.f, abandoned);
+        Some((ChunkHandle::Scoped(self.scope.submit(task)), len))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
