@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
-use crate::sync::{spin_until, thread};
+use crate::sync::{park_timeout, spin_until, thread};
 use crate::task::state::Snapshot;
 use crate::task::TaskRef;
 use crate::worker;
@@ -154,47 +154,41 @@ impl<T> TaskHandle<T> {
     /// Blocks until the task is done (see [`result`](Self::result) for what a
     /// worker does meanwhile).
     pub fn wait(&self) {
-        if self.done() {
-            return;
-        }
-        let core = self.task.core();
-        let done = || core.snapshot().is_terminal();
-        if worker::help_while_waiting(&done, &|| core.register_thread()) {
-            return;
-        }
-        if spin_until(&done) {
-            return;
-        }
-        while core.register_thread() && !done() {
-            thread::park();
-        }
+        self.wait_until(None);
     }
 
     /// Blocks until the task is done or `timeout` passes; returns whether it
     /// is done. Nothing is lost on timeout.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        self.wait_until(Instant::now().checked_add(timeout))
+    }
+
+    /// The one waiting loop: `None` waits for good.
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        if self.done() {
+            return true;
+        }
         let core = self.task.core();
         let done = || core.snapshot().is_terminal();
         // On a worker: run other queued tasks meanwhile (the awaited one may
         // be among them, on a one-worker pool).
-        if let Some(done) =
-            worker::help_while_waiting_until(&done, &|| core.register_thread(), Some(deadline))
-        {
+        let register = || core.register_thread();
+        if let Some(done) = worker::help_while_waiting_until(&done, &register, deadline) {
             return done;
         }
-        loop {
-            if self.done() {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            if core.register_thread() {
-                park_timeout(deadline - now);
+        if spin_until(&done) {
+            return true;
+        }
+        while register() && !done() {
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => park_timeout(left),
+                    _ => return done(),
+                },
             }
         }
+        true
     }
 
     /// Calls `f` once the task is done, with how it ended. If it already is,
@@ -296,14 +290,4 @@ impl<T> fmt::Debug for TaskHandle<T> {
         }
         d.finish()
     }
-}
-
-#[cfg(not(loom))]
-fn park_timeout(d: Duration) {
-    thread::park_timeout(d);
-}
-
-#[cfg(loom)]
-fn park_timeout(_d: Duration) {
-    thread::yield_now();
 }

@@ -52,6 +52,18 @@ impl<T> UnsafeCell<T> {
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
+/// Parks the current thread for at most `timeout` (it may wake earlier).
+#[cfg(not(loom))]
+pub(crate) fn park_timeout(timeout: std::time::Duration) {
+    thread::park_timeout(timeout);
+}
+
+/// Loom has no clock: a timed park is a park that may wake spuriously.
+#[cfg(loom)]
+pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+    thread::yield_now();
+}
+
 /// Spins very briefly for something about to happen (a task finishing),
 /// then gives up so the caller can park.
 ///

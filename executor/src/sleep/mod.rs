@@ -7,7 +7,7 @@ pub(crate) use counts::Counts;
 
 use std::time::{Duration, Instant};
 
-use crate::sync::{fence, lock, thread, AtomicUsize, Mutex, Ordering};
+use crate::sync::{fence, lock, park_timeout, thread, AtomicUsize, Mutex, Ordering};
 
 /// What ended a call to [`Sleep::sleep`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,15 +254,4 @@ impl Sleep {
             Wake::Cancelled
         }
     }
-}
-
-#[cfg(not(loom))]
-fn park_timeout(timeout: Duration) {
-    thread::park_timeout(timeout);
-}
-
-#[cfg(loom)]
-fn park_timeout(_timeout: Duration) {
-    // Loom has no clock: a timed park is a park that may wake spuriously.
-    thread::yield_now();
 }
