@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use futures_core::stream::{FusedStream, Stream};
 
 use crate::handle::{Outcome, TaskHandle};
+use crate::sync::lock_std as lock;
 use crate::sync::spin_until;
 use crate::worker;
 
@@ -178,12 +179,6 @@ impl Inbox {
         state.thread = None;
         state.waker = None;
     }
-}
-
-/// Locks `mutex`, ignoring poisoning: no user code runs under these locks.
-/// (`std` types on purpose: this module is not part of the loom models.)
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// An error that is not a cancellation: what Python's `wait` counts as an

@@ -14,7 +14,7 @@ use crossbeam_utils::CachePadded;
 use crate::builder::{BuildError, Config};
 use crate::sleep::Sleep;
 use crate::stats::{SlotStats, Stats};
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, lock_std, Mutex};
 use crate::task::state::Snapshot;
 use crate::task::Job;
 use crate::worker;
@@ -420,7 +420,7 @@ impl Registry {
             return false;
         };
         let (mutex, condvar) = &self.space;
-        let mut guard = mutex.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = lock_std(mutex);
         self.blocked_submitters.fetch_add(1, Ordering::SeqCst);
         let reserved = loop {
             // Flags first: once the pool closes, a blocked submitter leaves
@@ -465,13 +465,13 @@ impl Registry {
         // SeqCst: see `reserve`.
         self.queued.fetch_sub(1, Ordering::SeqCst);
         if self.blocked_submitters.load(Ordering::SeqCst) > 0 {
-            let _guard = self.space.0.lock().unwrap_or_else(|p| p.into_inner());
+            let _guard = lock_std(&self.space.0);
             self.space.1.notify_one();
         }
     }
 
     fn release_blocked_submitters(&self) {
-        let _guard = self.space.0.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = lock_std(&self.space.0);
         self.space.1.notify_all();
     }
 

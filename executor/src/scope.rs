@@ -24,19 +24,15 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 
 use crate::error::{Panic, TaskError};
 use crate::handle::{Outcome, TaskHandle};
 use crate::map::{ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
+use crate::sync::lock_std as lock;
 use crate::worker;
-
-/// Locks `mutex`, ignoring poisoning: no user code runs under these locks.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What the scope's owner and its jobs share.
 struct ScopeState {

@@ -14,7 +14,7 @@ pub(crate) use loom::{
 #[cfg(not(loom))]
 pub(crate) use std::{
     sync::atomic::{fence, AtomicUsize, Ordering},
-    sync::{Mutex, MutexGuard},
+    sync::Mutex,
     thread,
 };
 
@@ -23,11 +23,22 @@ pub(crate) use std::{
 /// Every critical section in this crate only moves plain data in and out (it
 /// never calls user code while holding a lock), so a poisoned lock still
 /// guards consistent data.
+#[cfg(loom)]
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(not(loom))]
+pub(crate) use lock_std as lock;
+
+/// [`lock`] for a `std` mutex even under loom: for the parts that loom does
+/// not model (the collection APIs, a `Condvar` pairing).
+pub(crate) fn lock_std<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// An `UnsafeCell` with loom's closure-based API, so the same code checks
