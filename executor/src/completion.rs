@@ -7,6 +7,7 @@
 //! [`Inbox`] and wakes the one consumer. Nothing ever rescans the handles, so
 //! `n` handles cost O(n) in total however they finish.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
@@ -14,14 +15,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::stream::{FusedStream, Stream};
 
+use crate::blocking::{self, Awaited};
+use crate::deadline::Deadline;
 use crate::handle::{Outcome, TaskHandle};
 use crate::sync::lock_std as lock;
-use crate::sync::spin_until;
-use crate::worker;
+use crate::task::Job;
 
 /// Where done callbacks report, and where the one consumer waits for them.
 pub(crate) struct Inbox {
@@ -121,41 +123,20 @@ impl Inbox {
     }
 
     /// Blocks until `ready()` holds or `deadline` passes; returns `ready()`.
-    /// On a worker thread, runs the pool's other tasks meanwhile (the
-    /// handles waited for may be queued behind this one).
-    pub(crate) fn block_until(&self, ready: &dyn Fn() -> bool, deadline: Option<Instant>) -> bool {
-        if spin_until(ready) {
-            return true;
-        }
-        let register = || self.register_thread(ready);
-        if let Some(ready_now) = worker::help_while_waiting_until(ready, &register, deadline) {
-            if !ready_now {
-                // Leave no registration behind (see below).
-                lock(&self.state).thread = None;
-            }
-            return ready_now || ready();
-        }
-        loop {
-            if ready() {
-                return true;
-            }
-            if !self.register_thread(ready) {
-                continue;
-            }
-            match deadline {
-                None => thread::park(),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        // Leave no registration behind: a later push would
-                        // unpark a thread that no longer waits for it.
-                        lock(&self.state).thread = None;
-                        return ready();
-                    }
-                    thread::park_timeout(deadline - now);
-                }
-            }
-        }
+    /// On a worker thread, runs the tasks that `claim` hands out (queued
+    /// tasks of the handles waited for) meanwhile, and nothing else.
+    pub(crate) fn block_until(
+        &self,
+        ready: &dyn Fn() -> bool,
+        claim: &dyn Fn(usize) -> Option<Job>,
+        deadline: Deadline,
+    ) -> bool {
+        let wait = InboxWait {
+            inbox: self,
+            ready,
+            claim,
+        };
+        blocking::wait_until(&wait, deadline)
     }
 
     /// Registers (or replaces) the async consumer's waker, unless something
@@ -181,6 +162,52 @@ impl Inbox {
     }
 }
 
+/// A wait for the next completions reported to an [`Inbox`].
+struct InboxWait<'a> {
+    inbox: &'a Inbox,
+    ready: &'a dyn Fn() -> bool,
+    claim: &'a dyn Fn(usize) -> Option<Job>,
+}
+
+impl Awaited for InboxWait<'_> {
+    fn is_ready(&self) -> bool {
+        (self.ready)()
+    }
+
+    fn register(&self) -> bool {
+        self.inbox.register_thread(self.ready)
+    }
+
+    fn deregister(&self) {
+        // A later push must not unpark a thread that no longer waits for it.
+        lock(&self.inbox.state).thread = None;
+    }
+
+    fn claim(&self, pool: usize) -> Option<Job> {
+        (self.claim)(pool)
+    }
+}
+
+/// Hands out the queued tasks among the `len` handles that `handle_at`
+/// gives (`None` for one already taken), for a worker that waits for them,
+/// scanning from `next` on. A handle passed over is running, done or of
+/// another pool; it is not queued again later (an async task woken again
+/// is left to the other workers), so the scan is O(n) in total.
+pub(crate) fn claim_next<'h, T: 'h>(
+    len: usize,
+    handle_at: impl Fn(usize) -> Option<&'h TaskHandle<T>>,
+    next: &Cell<usize>,
+    pool: usize,
+) -> Option<Job> {
+    while next.get() < len {
+        if let Some(job) = handle_at(next.get()).and_then(|h| h.claimable(pool)) {
+            return Some(job);
+        }
+        next.set(next.get() + 1);
+    }
+    None
+}
+
 /// An error that is not a cancellation: what Python's `wait` counts as an
 /// exception.
 pub(crate) fn is_failure(outcome: Outcome) -> bool {
@@ -188,11 +215,6 @@ pub(crate) fn is_failure(outcome: Outcome) -> bool {
         outcome,
         Outcome::Panicked | Outcome::Broken | Outcome::Rejected
     )
-}
-
-/// `now + timeout`, or `None` (no deadline) when that overflows `Instant`.
-pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
 }
 
 // ---------------------------------------------------------------------------
@@ -209,9 +231,10 @@ pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// For async code, [`AsCompleted::into_stream`] makes it a
 /// [`futures_core::Stream`].
 ///
-/// Called on a worker thread of a pool, it runs that pool's other queued
-/// tasks while it waits (like [`TaskHandle::result`]), so it cannot
-/// deadlock on tasks queued behind the caller.
+/// Called on a worker thread of a pool, it runs the given tasks that are
+/// still queued there while it waits (like [`TaskHandle::result`], and
+/// never any other task), so it cannot deadlock on tasks queued behind the
+/// caller.
 ///
 /// ```
 /// use executor::{as_completed, ThreadPoolExecutor};
@@ -246,6 +269,7 @@ where
         inbox,
         local: VecDeque::new(),
         seen: 0,
+        claim_from: Cell::new(0),
     }
 }
 
@@ -275,6 +299,9 @@ pub struct AsCompleted<T> {
     local: VecDeque<usize>,
     /// How many indices were moved out of the inbox so far.
     seen: usize,
+    /// Where a waiting worker looks for the next queued task to run (see
+    /// [`claim_next`]).
+    claim_from: Cell<usize>,
 }
 
 impl<T> AsCompleted<T> {
@@ -307,7 +334,7 @@ impl<T> AsCompleted<T> {
     pub fn timeout(self, timeout: Duration) -> AsCompletedTimeout<T> {
         AsCompletedTimeout {
             inner: Some(self),
-            deadline: deadline_after(timeout),
+            deadline: Deadline::after(timeout),
         }
     }
 
@@ -351,7 +378,7 @@ impl<T> AsCompleted<T> {
     }
 
     /// The next handle, waiting at most until `deadline`; `Err(())` on timeout.
-    fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<TaskHandle<T>>, ()> {
+    fn next_until(&mut self, deadline: Deadline) -> Result<Option<TaskHandle<T>>, ()> {
         loop {
             if self.remaining == 0 {
                 return Ok(None);
@@ -362,7 +389,9 @@ impl<T> AsCompleted<T> {
             let inbox = &*self.inbox;
             let seen = self.seen;
             let ready = || inbox.pushed() > seen;
-            if !inbox.block_until(&ready, deadline) {
+            let (handles, next) = (&self.handles, &self.claim_from);
+            let claim = |pool| claim_next(handles.len(), |i| handles[i].as_ref(), next, pool);
+            if !inbox.block_until(&ready, &claim, deadline) {
                 return Err(());
             }
         }
@@ -373,7 +402,7 @@ impl<T> Iterator for AsCompleted<T> {
     type Item = TaskHandle<T>;
 
     fn next(&mut self) -> Option<TaskHandle<T>> {
-        match self.next_until(None) {
+        match self.next_until(Deadline::Never) {
             Ok(next) => next,
             Err(()) => unreachable!("waiting without a deadline does not time out"),
         }
@@ -533,7 +562,7 @@ pub struct AsCompletedTimeout<T> {
     /// `None` once the timeout was reported.
     inner: Option<AsCompleted<T>>,
     /// `None` when the timeout was too long to represent: never expires.
-    deadline: Option<Instant>,
+    deadline: Deadline,
 }
 
 impl<T> AsCompletedTimeout<T> {

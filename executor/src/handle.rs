@@ -5,13 +5,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::blocking::{self, Awaited};
+use crate::deadline::Deadline;
 use crate::error::TaskError;
-use crate::sync::{park_timeout, spin_until, thread};
 use crate::task::state::Snapshot;
-use crate::task::TaskRef;
-use crate::worker;
+use crate::task::{Job, TaskRef};
 
 /// Identifies a task while it is alive; see [`TaskHandle::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,13 +61,21 @@ impl Outcome {
 #[must_use = "a handle is how you get the task's result; drop it explicitly to detach"]
 pub struct TaskHandle<T> {
     task: Arc<dyn TaskRef<T>>,
+    /// The pool the task was queued on (`Registry::id`), 0 if none: only
+    /// that pool's workers may claim it.
+    pool: usize,
     /// Set once `poll` returned `Ready`: the output is gone.
     taken: bool,
 }
 
 impl<T> TaskHandle<T> {
-    pub(crate) fn new(task: Arc<dyn TaskRef<T>>) -> Self {
-        Self { task, taken: false }
+    /// A handle to `task`, queued on the pool with id `pool` (0: never queued).
+    pub(crate) fn new(task: Arc<dyn TaskRef<T>>, pool: usize) -> Self {
+        Self {
+            task,
+            pool,
+            taken: false,
+        }
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -120,8 +128,35 @@ impl<T> TaskHandle<T> {
     }
 
     /// Blocks until the task is done and returns its value or why there is
-    /// none. Called on a worker of a pool, it runs that pool's other queued
-    /// tasks while it waits, so nested submit-and-wait cannot deadlock.
+    /// none.
+    ///
+    /// Called on a worker of the task's pool while the task is still queued,
+    /// it runs the task right here, so nested submit-and-wait cannot
+    /// deadlock, even on one worker. It never runs *other* queued tasks
+    /// while it waits: a task holding a lock across `result()` cannot have
+    /// an unrelated task that takes the same lock run on its stack. While it
+    /// blocks, the pool starts or wakes another worker to keep its
+    /// parallelism.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use executor::ThreadPoolExecutor;
+    ///
+    /// let pool = Arc::new(ThreadPoolExecutor::builder().max_workers(1).build().unwrap());
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let (p, l) = (pool.clone(), log.clone());
+    /// let parent = pool.submit(move || {
+    ///     let mut guard = l.lock().unwrap(); // held across the wait
+    ///     let child = p.submit(|| 21);
+    ///     guard.push("waiting");
+    ///     child.result().unwrap() * 2 // runs the child here, nothing else
+    /// });
+    /// for _ in 0..3 {
+    ///     let l = log.clone();
+    ///     drop(pool.submit(move || l.lock().unwrap().push("unrelated")));
+    /// }
+    /// assert_eq!(parent.result().unwrap(), 42);
+    /// ```
     pub fn result(mut self) -> Result<T, TaskError> {
         self.wait();
         self.take()
@@ -129,6 +164,7 @@ impl<T> TaskHandle<T> {
 
     /// Like [`result`](Self::result) but gives up after `timeout`, handing
     /// the handle back: the task keeps running and its result is not lost.
+    /// A timeout too large to represent (`Duration::MAX`) waits for good.
     ///
     /// ```
     /// use std::time::Duration;
@@ -154,41 +190,34 @@ impl<T> TaskHandle<T> {
     /// Blocks until the task is done (see [`result`](Self::result) for what a
     /// worker does meanwhile).
     pub fn wait(&self) {
-        self.wait_until(None);
+        blocking::wait_until(&self.awaited(), Deadline::Never);
     }
 
     /// Blocks until the task is done or `timeout` passes; returns whether it
-    /// is done. Nothing is lost on timeout.
+    /// is done. Nothing is lost on timeout, and nothing stays registered on
+    /// the task. A timeout too large to represent waits for good.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let handle = pool.submit(|| 7);
+    /// assert!(handle.wait_timeout(Duration::MAX));
+    /// assert_eq!(handle.result().unwrap(), 7);
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_until(Instant::now().checked_add(timeout))
+        blocking::wait_until(&self.awaited(), Deadline::after(timeout))
     }
 
-    /// The one waiting loop: `None` waits for good.
-    fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        if self.done() {
-            return true;
-        }
-        let core = self.task.core();
-        let done = || core.snapshot().is_terminal();
-        // On a worker: run other queued tasks meanwhile (the awaited one may
-        // be among them, on a one-worker pool).
-        let register = || core.register_thread();
-        if let Some(done) = worker::help_while_waiting_until(&done, &register, deadline) {
-            return done;
-        }
-        if spin_until(&done) {
-            return true;
-        }
-        while register() && !done() {
-            match deadline {
-                None => thread::park(),
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => park_timeout(left),
-                    _ => return done(),
-                },
-            }
-        }
-        true
+    /// This handle as a wait's target (see `blocking`).
+    pub(crate) fn awaited(&self) -> impl Awaited + '_ {
+        HandleWait(self)
+    }
+
+    /// The task's queue entry, if the task is still queued on pool `pool`:
+    /// for a worker of that pool that waits for it and will run it inline.
+    pub(crate) fn claimable(&self, pool: usize) -> Option<Job> {
+        (self.pool == pool && self.snapshot().is_queued()).then(|| Arc::clone(&self.task).job())
     }
 
     /// Calls `f` once the task is done, with how it ended. If it already is,
@@ -255,6 +284,32 @@ impl<T> TaskHandle<T> {
         // mutably; (2) every caller checked `done()` (an Acquire load of a
         // terminal state) first; (3) `taken` makes this the only take.
         unsafe { self.task.core().take_output() }
+    }
+}
+
+/// A wait for one handle's task.
+struct HandleWait<'a, T>(&'a TaskHandle<T>);
+
+impl<T> Awaited for HandleWait<'_, T> {
+    fn is_ready(&self) -> bool {
+        self.0.done()
+    }
+
+    fn register(&self) -> bool {
+        self.0.task.core().register_thread()
+    }
+
+    fn deregister(&self) {
+        self.0.task.core().deregister_thread();
+    }
+
+    fn claim(&self, pool: usize) -> Option<Job> {
+        self.0.claimable(pool)
+    }
+
+    fn target(&self) -> Option<usize> {
+        let running = self.0.snapshot().lifecycle() == Snapshot::RUNNING;
+        running.then(|| Arc::as_ptr(&self.0.task).cast::<()>() as usize)
     }
 }
 

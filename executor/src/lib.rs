@@ -74,9 +74,12 @@
 //!   cheap enough for a progress bar.
 //!
 //! Calling [`TaskHandle::result`] (or `wait`, `as_completed`, a `Map`, a
-//! `scope`) on a worker of the same pool runs other queued tasks while it
-//! waits, so nested submit-and-wait cannot deadlock, even with one worker:
-//! the case where Python's pool hangs.
+//! `scope`) on a worker of the same pool runs the awaited task right there
+//! when it is still queued, so nested submit-and-wait cannot deadlock, even
+//! with one worker: the case where Python's pool hangs. It never runs
+//! *unrelated* queued tasks while it waits (rayon does, which deadlocks on a
+//! lock held across the wait); when the awaited task runs elsewhere, the
+//! waiter blocks and the pool starts or wakes another worker meanwhile.
 //!
 //! # For Python users
 //!
@@ -106,8 +109,10 @@
 #![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod blocking;
 mod builder;
 mod completion;
+mod deadline;
 mod error;
 mod handle;
 #[cfg(all(test, loom))]
@@ -121,6 +126,7 @@ mod spawn;
 mod stats;
 mod sync;
 mod task;
+mod unwind;
 mod wait;
 mod worker;
 

@@ -10,10 +10,14 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
+use crate::blocking::wait_loop;
+use crate::deadline::Deadline;
 use crate::error::TaskError;
+use crate::handle::TaskHandle;
 use crate::sleep::{Sleep, Wake};
+use crate::stats::SlotStats;
 use crate::task::state::Snapshot;
-use crate::task::Core;
+use crate::task::{Core, FnTask, Job, Ran};
 
 /// A stand-in for the run queues: a count of queued jobs.
 struct Queue(AtomicUsize);
@@ -51,7 +55,7 @@ fn worker(sleep: &Sleep, queue: &Queue, index: usize, wanted: usize, search_firs
             }
             continue;
         }
-        let wake = sleep.sleep(index, searching, || queue.has_work(), || false, None);
+        let wake = sleep.sleep(index, searching, || queue.has_work(), Deadline::Never);
         searching = wake == Wake::Notified;
     }
     if searching && sleep.stop_searching() && queue.has_work() {
@@ -117,8 +121,7 @@ fn loom_notify_all_wakes_every_sleeper() {
                             i,
                             searching,
                             || closed.load(Ordering::SeqCst) == 1,
-                            || false,
-                            None,
+                            Deadline::Never,
                         );
                         searching = wake == Wake::Notified;
                     }
@@ -199,5 +202,90 @@ fn loom_callback_vs_finish() {
         }));
         runner.join().unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// The pool id the claim models use: the waiter is "a worker of this pool".
+const POOL: usize = 1;
+
+/// A waiter on a worker of the task's pool, as `blocking::wait_until` runs
+/// it: claim the task if it is still queued and run it here, else register
+/// and park. Returns what the claim's run amounted to, if it ran.
+fn claim_or_block(handle: &TaskHandle<u32>) -> Option<Ran> {
+    let stats = SlotStats::default();
+    let ran = std::cell::Cell::new(None);
+    let ready = wait_loop(
+        &handle.awaited(),
+        Deadline::Never,
+        || match handle.claimable(POOL) {
+            Some(job) => {
+                ran.set(Some(job.run(&stats)));
+                true
+            }
+            None => false,
+        },
+        || (),
+    );
+    assert!(ready, "a wait without a deadline returns only when ready");
+    ran.get()
+}
+
+/// The claim-or-block decision: a worker pops the task's queue entry while
+/// a waiter tries to claim it. The task runs exactly once, by one of them;
+/// the waiter never parks for good (loom reports that as a deadlock) and
+/// gets the value.
+#[test]
+fn loom_claim_vs_queue_pop_vs_block() {
+    loom::model(|| {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let task = FnTask::new(
+            move || {
+                r.fetch_add(1, Ordering::SeqCst);
+                7
+            },
+            None,
+        );
+        let handle = TaskHandle::new(task.clone(), POOL);
+        let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
+        let claimed = claim_or_block(&handle);
+        let popped = worker.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the task ran exactly once");
+        let claim_won = claimed == Some(Ran::Completed);
+        assert!(
+            claim_won != (popped == Ran::Completed),
+            "one of the two ran it"
+        );
+        assert_eq!(handle.result().unwrap(), 7);
+    });
+}
+
+/// A claim racing a cancel: the task either runs (by the claimer) or is
+/// cancelled, never both, and the waiter always returns.
+#[test]
+fn loom_claim_vs_cancel() {
+    loom::model(|| {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let task = FnTask::new(
+            move || {
+                r.fetch_add(1, Ordering::SeqCst);
+                7
+            },
+            None,
+        );
+        let handle = Arc::new(TaskHandle::new(task, POOL));
+        let canceller = {
+            let handle = handle.clone();
+            thread::spawn(move || handle.cancel())
+        };
+        claim_or_block(&handle);
+        let cancelled = canceller.join().unwrap();
+        let handle = Arc::try_unwrap(handle).ok().expect("the canceller is done");
+        match handle.result() {
+            Ok(7) => assert!(!cancelled && runs.load(Ordering::SeqCst) == 1),
+            Err(TaskError::Cancelled) => assert!(cancelled && runs.load(Ordering::SeqCst) == 0),
+            other => panic!("unexpected {other:?}"),
+        }
     });
 }

@@ -3,9 +3,10 @@
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::builder::{BuildError, Config, ThreadPoolBuilder};
+use crate::deadline::Deadline;
 use crate::error::SubmitError;
 use crate::handle::TaskHandle;
 use crate::registry::{Registry, BROKEN, SHUTDOWN};
@@ -134,6 +135,7 @@ impl ThreadPoolExecutor {
 
     /// Like [`submit`](Self::submit), but waits at most `timeout` for room in
     /// a full queue, then hands the closure back as [`SubmitError::Timeout`].
+    /// A timeout too large to represent (`Duration::MAX`) waits for good.
     pub fn submit_timeout<F, T>(
         &self,
         f: F,
@@ -143,7 +145,7 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.submit_inner(None, f, Some(Some(Instant::now() + timeout)))
+        self.submit_inner(None, f, Some(Deadline::after(timeout)))
     }
 
     fn submit_or_resolve<F, T>(&self, name: Option<&'static str>, f: F) -> TaskHandle<T>
@@ -151,25 +153,25 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        match self.submit_inner(name, f, Some(None)) {
+        match self.submit_inner(name, f, Some(Deadline::Never)) {
             Ok(handle) => handle,
             Err(e) => {
                 let lifecycle = match e {
                     SubmitError::Broken(_) => Snapshot::BROKEN,
                     _ => Snapshot::REJECTED,
                 };
-                TaskHandle::new(FnTask::<F, T>::resolved(lifecycle, name))
+                TaskHandle::new(FnTask::<F, T>::resolved(lifecycle, name), 0)
             }
         }
     }
 
     /// The one submit path. `deadline` is how long to wait for queue room:
-    /// `None` not at all, `Some(None)` for as long as it takes.
+    /// `None` not at all.
     fn submit_inner<F, T>(
         &self,
         name: Option<&'static str>,
         f: F,
-        deadline: Option<Option<Instant>>,
+        deadline: Option<Deadline>,
     ) -> Result<TaskHandle<T>, SubmitError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -186,7 +188,7 @@ impl ThreadPoolExecutor {
             // never counted against the queue capacity (a worker blocked on
             // its own full queue would deadlock).
             let task = FnTask::new(f, name);
-            let handle = TaskHandle::new(task.clone());
+            let handle = TaskHandle::new(task.clone(), registry.id());
             ctx.push(Job(task));
             registry.notify();
             return Ok(handle);
@@ -207,7 +209,7 @@ impl ThreadPoolExecutor {
             });
         }
         let task = FnTask::new(f, name);
-        let handle = TaskHandle::new(task.clone());
+        let handle = TaskHandle::new(task.clone(), registry.id());
         registry.injector.push(Job(task));
         registry.notify();
         if let Some(lifecycle) = registry.closed_after_submit() {

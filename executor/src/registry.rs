@@ -6,18 +6,28 @@
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
 use crate::builder::{BuildError, Config};
+use crate::deadline::Deadline;
 use crate::sleep::Sleep;
 use crate::stats::{SlotStats, Stats};
 use crate::sync::{lock, lock_std, Mutex};
 use crate::task::state::Snapshot;
 use crate::task::Job;
 use crate::worker;
+
+/// Slots beyond `max_workers` for spare workers: threads started while
+/// workers are blocked in a wait, so that the pool keeps `max_workers`
+/// threads running tasks (Java's ForkJoinPool compensation, which allows
+/// 256 spares too). A wait never needs a spare to make progress on
+/// closures it depends on (it claims them, or the thread running them is
+/// not blocked); spares keep the pool's parallelism and run async tasks
+/// woken while every worker waits.
+pub(crate) const SPARE_SLOTS: usize = 256;
 
 /// Lifecycle flags of the pool, in `Registry::flags`.
 pub(crate) const SHUTDOWN: usize = 1;
@@ -34,6 +44,11 @@ const TERMINATED: usize = 1 << 3;
 pub(crate) struct Slot {
     pub(crate) deque: Mutex<Option<Worker<Job>>>,
     pub(crate) stats: CachePadded<SlotStats>,
+    /// The task this slot's worker runs at the bottom of its stack, if it
+    /// started it with an empty deque (0 otherwise): everything on the
+    /// deque was then spawned under that task, so a worker waiting for it
+    /// may take work from here (see `WorkerCtx::help_under`).
+    pub(crate) root: CachePadded<AtomicUsize>,
 }
 
 /// The worker threads, guarded by one lock that only starting, retiring,
@@ -41,6 +56,8 @@ pub(crate) struct Slot {
 struct Threads {
     handles: Vec<Option<JoinHandle<()>>>,
     free_slots: Vec<usize>,
+    /// Per slot: a thread holds it now.
+    occupied: Vec<bool>,
 }
 
 pub(crate) struct Registry {
@@ -50,8 +67,14 @@ pub(crate) struct Registry {
     pub(crate) sleep: Sleep,
     pub(crate) config: Config,
     flags: AtomicUsize,
-    /// Workers started and not yet exited. Written under `threads`.
+    /// Workers started and not yet exited (or retired). Written under `threads`.
     alive: AtomicUsize,
+    /// Workers blocked in a wait for a task they cannot run (see
+    /// `begin_blocking`): alive, but not running tasks.
+    blocked: AtomicUsize,
+    /// One past the highest slot a thread holds: searches and re-checks look
+    /// at the deques below it (the others are empty). Written under `threads`.
+    scan_bound: AtomicUsize,
     threads: Mutex<Threads>,
     started: AtomicU64,
     retired: AtomicU64,
@@ -68,7 +91,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     pub(crate) fn new(config: Config) -> Result<Arc<Registry>, BuildError> {
-        let slots_n = config.max_workers;
+        let slots_n = config.max_workers + SPARE_SLOTS;
         let deques: Vec<Worker<Job>> = (0..slots_n).map(|_| Worker::new_lifo()).collect();
         let stealers = deques.iter().map(Worker::stealer).collect();
         let slots = deques
@@ -76,6 +99,7 @@ impl Registry {
             .map(|d| Slot {
                 deque: Mutex::new(Some(d)),
                 stats: CachePadded::new(SlotStats::default()),
+                root: CachePadded::new(AtomicUsize::new(0)),
             })
             .collect();
         let registry = Arc::new(Registry {
@@ -85,9 +109,12 @@ impl Registry {
             sleep: Sleep::new(slots_n, num_cpus::get()),
             flags: AtomicUsize::new(0),
             alive: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
+            scan_bound: AtomicUsize::new(0),
             threads: Mutex::new(Threads {
                 handles: (0..slots_n).map(|_| None).collect(),
-                free_slots: (0..slots_n).rev().collect(),
+                free_slots: (0..slots_n).collect(),
+                occupied: vec![false; slots_n],
             }),
             started: AtomicU64::new(0),
             retired: AtomicU64::new(0),
@@ -115,6 +142,33 @@ impl Registry {
         self.alive.load(Ordering::Relaxed)
     }
 
+    /// Identifies this pool: the registry's address, stable while it lives.
+    pub(crate) fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+
+    /// Workers that are alive and not blocked in a wait: the ones that may
+    /// run tasks. (Two separate loads; a stale pair errs by one either way,
+    /// which the checks under the `threads` lock correct.)
+    fn unblocked(&self) -> usize {
+        self.alive()
+            .saturating_sub(self.blocked.load(Ordering::SeqCst))
+    }
+
+    /// More unblocked workers than `max_workers`: a blocked worker resumed
+    /// while the spare started for it still runs. The next worker to look
+    /// for work steps down (`try_begin_shed`).
+    pub(crate) fn over_capacity(&self) -> bool {
+        self.unblocked() > self.config.max_workers
+    }
+
+    /// The slots a search must look at: those below `scan_bound`.
+    pub(crate) fn scan_bound(&self) -> usize {
+        // Acquire: pairs with the Release store under `threads` made before
+        // the thread of a new slot was spawned.
+        self.scan_bound.load(Ordering::Acquire)
+    }
+
     /// Queues a job: on the current worker's own deque when called from a
     /// worker of this pool, else on the injector; then wakes or starts a
     /// worker if one is needed.
@@ -126,10 +180,18 @@ impl Registry {
         self.notify();
     }
 
+    /// Queues a job on the injector from anywhere, without waiting for
+    /// room (a job that was queued already, moving), and notifies.
+    pub(crate) fn inject(self: &Arc<Self>, job: Job) {
+        self.force_reserve();
+        self.injector.push(job);
+        self.notify();
+    }
+
     /// Wakes a sleeper for newly queued work, or starts a worker when all the
     /// alive ones are busy and the pool may grow.
     pub(crate) fn notify(self: &Arc<Self>) {
-        if self.sleep.notify_one() && self.alive() < self.config.max_workers {
+        if self.sleep.notify_one() && self.unblocked() < self.config.max_workers {
             self.start_worker_for_work();
         }
     }
@@ -162,12 +224,30 @@ impl Registry {
     /// retired thread that last used the slot, if any, for the caller to reap.
     fn start_worker_locked(self: &Arc<Self>) -> std::io::Result<Option<JoinHandle<()>>> {
         let mut threads = lock(&self.threads);
-        if self.flags() & (SHUTDOWN | BROKEN) != 0 {
+        // A pool that is shutting down still grows while workers are alive
+        // (running tasks may queue subtasks, and a worker blocked in a wait
+        // needs a spare to run them); once the last one has exited it never
+        // starts another.
+        let flags = self.flags();
+        if flags & BROKEN != 0 || (flags & SHUTDOWN != 0 && self.alive() == 0) {
             return Ok(None);
         }
-        let Some(index) = threads.free_slots.pop() else {
+        if self.unblocked() >= self.config.max_workers {
+            return Ok(None);
+        }
+        // The lowest free slot, so that the slots in use stay packed below
+        // `scan_bound`.
+        let Some(position) = (0..threads.free_slots.len()).min_by_key(|&i| threads.free_slots[i])
+        else {
             return Ok(None);
         };
+        let index = threads.free_slots.swap_remove(position);
+        threads.occupied[index] = true;
+        if index >= self.scan_bound.load(Ordering::Relaxed) {
+            // Release, before the thread that will push onto this slot's
+            // deque exists: pairs with the Acquire in `scan_bound`.
+            self.scan_bound.store(index + 1, Ordering::Release);
+        }
         let retired = threads.handles[index].take();
         let mut builder = std::thread::Builder::new()
             .name(format!("{}-{}", self.config.thread_name_prefix, index));
@@ -194,7 +274,7 @@ impl Registry {
                 self.sleep.stop_searching();
                 self.alive.fetch_sub(1, Ordering::SeqCst);
                 threads.handles[index] = retired;
-                threads.free_slots.push(index);
+                Self::free_slot(&mut threads, &self.scan_bound, index);
                 Err(e)
             }
         }
@@ -213,6 +293,54 @@ impl Registry {
         true
     }
 
+    /// A worker between tasks asks to step down because the pool runs more
+    /// unblocked workers than `max_workers` (see `over_capacity`); granted
+    /// to as many as there are too many. On success, as for
+    /// `try_begin_retire`, the worker must call `finish_retire` as it exits.
+    pub(crate) fn try_begin_shed(&self) -> bool {
+        let _threads = lock(&self.threads);
+        if !self.over_capacity() {
+            return false;
+        }
+        self.alive.fetch_sub(1, Ordering::SeqCst);
+        self.retired.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Gives slot `index` back (under the `threads` lock) and lowers
+    /// `scan_bound` past the free slots at the top.
+    fn free_slot(threads: &mut Threads, scan_bound: &AtomicUsize, index: usize) {
+        threads.occupied[index] = false;
+        threads.free_slots.push(index);
+        let bound = threads
+            .occupied
+            .iter()
+            .rposition(|&o| o)
+            .map_or(0, |i| i + 1);
+        scan_bound.store(bound, Ordering::Release);
+    }
+
+    /// A worker is about to park in a wait for something it cannot run
+    /// (a task running on another thread, an async task waiting for its
+    /// waker, a task of another pool). It stops counting as a worker that
+    /// runs tasks until the returned guard drops, and if work is queued, a
+    /// sleeper is woken or a spare thread started for it now, so the pool
+    /// keeps `max_workers` threads running tasks (Java's ManagedBlocker
+    /// compensation). Work queued later reaches a spare through `notify`,
+    /// which counts blocked workers out.
+    pub(crate) fn begin_blocking(self: &Arc<Self>) -> Blocking<'_> {
+        self.blocked.fetch_add(1, Ordering::SeqCst);
+        // SeqCst fence between our increment and the queue check: pairs with
+        // the fence in `notify_one`, after a submitter's push and before its
+        // `unblocked` load. Either it sees us blocked (and wakes or starts a
+        // worker for its job), or we see its job here and do so ourselves.
+        fence(Ordering::SeqCst);
+        if self.has_work() {
+            self.notify();
+        }
+        Blocking(self)
+    }
+
     /// A retired worker gives its (empty) deque and its slot back, then
     /// makes sure no job queued meanwhile is left without a worker.
     ///
@@ -228,7 +356,7 @@ impl Registry {
         {
             let mut threads = lock(&self.threads);
             *lock(&self.slots[index].deque) = Some(deque);
-            threads.free_slots.push(index);
+            Self::free_slot(&mut threads, &self.scan_bound, index);
         }
         // SeqCst fence between our `alive` decrement (in `try_begin_retire`)
         // and the queue re-check: pairs with the fence in `notify_one`, after
@@ -245,8 +373,9 @@ impl Registry {
     /// A worker leaves for good (shutdown, or its initializer panicked).
     pub(crate) fn exit_worker(&self, index: usize, deque: Worker<Job>) {
         let last = {
-            let _threads = lock(&self.threads);
+            let mut threads = lock(&self.threads);
             *lock(&self.slots[index].deque) = Some(deque);
+            Self::free_slot(&mut threads, &self.scan_bound, index);
             self.alive.fetch_sub(1, Ordering::SeqCst) == 1
         };
         if last && self.flags() & (SHUTDOWN | BROKEN) != 0 {
@@ -257,7 +386,10 @@ impl Registry {
     /// Is there any queued job anywhere? Used for the re-checks of the
     /// sleep protocol, so it must look at every queue.
     pub(crate) fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+        !self.injector.is_empty()
+            || self.stealers[..self.scan_bound()]
+                .iter()
+                .any(|s| !s.is_empty())
     }
 
     /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
@@ -279,20 +411,33 @@ impl Registry {
     }
 
     /// Joins every worker thread except the calling one (a task may shut
-    /// its own pool down; it cannot wait for itself).
+    /// its own pool down; it cannot wait for itself). Repeats until no
+    /// thread is left: a worker may start a spare while it drains (every
+    /// thread is registered under the lock by a thread that is still alive,
+    /// so the next round sees it).
     fn join_workers(&self) {
         let me = std::thread::current().id();
-        let handles: Vec<JoinHandle<()>> = {
-            let mut threads = lock(&self.threads);
-            threads
-                .handles
-                .iter_mut()
-                .filter_map(Option::take)
-                .collect()
-        };
-        for handle in handles {
-            if handle.thread().id() != me {
-                let _ = handle.join();
+        loop {
+            let handles: Vec<JoinHandle<()>> = {
+                let mut threads = lock(&self.threads);
+                threads
+                    .handles
+                    .iter_mut()
+                    .filter_map(Option::take)
+                    .collect()
+            };
+            if handles.is_empty() {
+                return;
+            }
+            let mut joined_any = false;
+            for handle in handles {
+                if handle.thread().id() != me {
+                    let _ = handle.join();
+                    joined_any = true;
+                }
+            }
+            if !joined_any {
+                return; // only our own thread was left
             }
         }
     }
@@ -395,9 +540,9 @@ impl Registry {
     // ---- queue capacity (back-pressure) ----
 
     /// Reserves room for one external submission. `deadline`: `None` never
-    /// blocks, `Some(None)` blocks for good, `Some(Some(t))` until `t`.
+    /// blocks, else how long to block for room.
     /// Returns false when there is no room (or the pool closed meanwhile).
-    pub(crate) fn reserve(&self, deadline: Option<Option<Instant>>) -> bool {
+    pub(crate) fn reserve(&self, deadline: Option<Deadline>) -> bool {
         let Some(capacity) = self.config.queue_capacity else {
             return true;
         };
@@ -431,15 +576,12 @@ impl Registry {
             if try_reserve() {
                 break true;
             }
-            guard = match deadline {
+            guard = match deadline.remaining() {
                 None => condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
-                Some(t) => {
-                    let now = Instant::now();
-                    if now >= t {
-                        break false;
-                    }
+                Some(left) if left.is_zero() => break false,
+                Some(left) => {
                     condvar
-                        .wait_timeout(guard, t - now)
+                        .wait_timeout(guard, left)
                         .unwrap_or_else(|p| p.into_inner())
                         .0
                 }
@@ -479,6 +621,7 @@ impl Registry {
         let mut stats = Stats {
             workers_alive: self.alive(),
             workers_idle: self.sleep.counts().sleeping(),
+            workers_blocked: self.blocked.load(Ordering::Relaxed),
             tasks_queued: self.injector.len()
                 + self.stealers.iter().map(Stealer::len).sum::<usize>(),
             tasks_cancelled: self.cancelled.load(Ordering::Relaxed),
@@ -494,5 +637,19 @@ impl Registry {
 
     pub(crate) fn keep_alive(&self) -> Option<Duration> {
         self.config.keep_alive
+    }
+}
+
+/// A worker counted as blocked in a wait; see [`Registry::begin_blocking`].
+#[must_use = "the worker counts as blocked only while the guard lives"]
+pub(crate) struct Blocking<'a>(&'a Registry);
+
+impl Drop for Blocking<'_> {
+    fn drop(&mut self) {
+        // The worker runs tasks again. If the spare started for it is still
+        // busy, the pool is over capacity until a worker steps down between
+        // tasks (`try_begin_shed`): never in the middle of one, so the
+        // resumed waiter does not wait behind an unrelated task.
+        self.0.blocked.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -27,11 +27,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 
+use crate::blocking::{self, Awaited};
+use crate::deadline::Deadline;
 use crate::error::{Panic, TaskError};
 use crate::handle::{Outcome, TaskHandle};
 use crate::map::{ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
 use crate::sync::lock_std as lock;
+use crate::task::Job as TaskJob;
 use crate::worker;
 
 /// What the scope's owner and its jobs share.
@@ -42,6 +45,18 @@ struct ScopeState {
     owner: Thread,
     /// The first panic of a task whose handle did not take it.
     panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+    /// The scope's tasks that may still be queued, for an owner that is a
+    /// worker of the pool to run when it joins (`None` for other owners,
+    /// who never run tasks).
+    claims: Option<Mutex<Claims>>,
+}
+
+/// The scope's queued tasks, pruned of started ones as the list doubles
+/// (so a long scope holds O(queued) entries, at O(1) amortised per submit).
+#[derive(Default)]
+struct Claims {
+    jobs: Vec<TaskJob>,
+    prune_at: usize,
 }
 
 impl ScopeState {
@@ -58,20 +73,49 @@ impl ScopeState {
         self.pending.load(Ordering::Acquire) == 0
     }
 
+    /// Remembers a task just queued, for the owner to claim.
+    fn record(&self, job: Option<TaskJob>) {
+        let (Some(claims), Some(job)) = (&self.claims, job) else {
+            return;
+        };
+        let mut claims = lock(claims);
+        claims.jobs.push(job);
+        if claims.jobs.len() >= claims.prune_at {
+            claims.jobs.retain(TaskJob::is_queued);
+            claims.prune_at = (claims.jobs.len() * 2).max(64);
+        }
+    }
+
     /// Blocks until every job is dropped. On a worker thread it runs the
-    /// pool's other tasks meanwhile (our jobs may be queued behind us).
+    /// scope's own queued tasks meanwhile (newest first), and nothing else.
     fn join_all(&self) {
-        if self.all_done() {
-            return;
+        blocking::wait_until(self, Deadline::Never);
+        if let Some(claims) = &self.claims {
+            lock(claims).jobs = Vec::new();
         }
-        let done = || self.all_done();
-        // `register`: the last token always unparks `owner` (this thread).
-        if worker::help_while_waiting(&done, &|| !done()) {
-            return;
+    }
+}
+
+impl Awaited for ScopeState {
+    fn is_ready(&self) -> bool {
+        self.all_done()
+    }
+
+    fn register(&self) -> bool {
+        // The last token always unparks `owner`, the thread that joins.
+        !self.all_done()
+    }
+
+    fn deregister(&self) {}
+
+    fn claim(&self, _pool: usize) -> Option<TaskJob> {
+        let mut claims = lock(self.claims.as_ref()?);
+        while let Some(job) = claims.jobs.pop() {
+            if job.is_queued() {
+                return Some(job);
+            }
         }
-        while !done() {
-            thread::park();
-        }
+        None
     }
 }
 
@@ -335,8 +379,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 Box<dyn FnOnce() + Send + 'static>,
             >(body)
         };
+        let inner = self.pool.submit(body);
+        self.state.record(inner.claimable(self.pool.registry.id()));
         ScopedHandle {
-            inner: self.pool.submit(body),
+            inner,
             slot,
             scope: Arc::clone(&self.state),
             _scope: PhantomData,
@@ -445,8 +491,9 @@ impl ThreadPoolExecutor {
     /// If `f` panics, or a task panics and its handle did not take the
     /// panic with [`ScopedHandle::result`], `scope` still joins every task
     /// first, then re-raises the first such panic (`f`'s own first).
-    /// Called on a worker of this pool, it runs queued tasks while it waits,
-    /// so it cannot deadlock, even with one worker.
+    /// Called on a worker of this pool, it runs the scope's own tasks that
+    /// are still queued while it waits (never any other task), so it cannot
+    /// deadlock, even with one worker.
     ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
@@ -487,6 +534,7 @@ impl ThreadPoolExecutor {
                 pending: AtomicUsize::new(0),
                 owner: thread::current(),
                 panic: Mutex::new(None),
+                claims: worker::is_worker_of(&self.registry).then(Mutex::default),
             }),
             scope: PhantomData,
             env: PhantomData,

@@ -2,7 +2,6 @@
 //! it again when its waker fires, and never polls it on two threads at once.
 
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
@@ -17,6 +16,7 @@ use crate::stats::SlotStats;
 use crate::sync::{lock, Mutex, UnsafeCell};
 use crate::task::state::Snapshot;
 use crate::task::{Core, Job, Ran, Runnable, TaskRef};
+use crate::unwind;
 use crate::worker;
 
 pub(crate) struct AsyncTask<Fut: Future> {
@@ -52,7 +52,7 @@ where
         // drops the future where it is, keeping the pinning promise.
         let drop_it = || self.future.with_mut(|f| unsafe { *f = None });
         // A panicking destructor must not unwind into the worker.
-        let _ = panic::catch_unwind(AssertUnwindSafe(drop_it));
+        unwind::contain("dropping an async task's future", drop_it);
     }
 
     fn schedule(self: &Arc<Self>) {
@@ -96,7 +96,7 @@ where
         }
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
-        let poll = panic::catch_unwind(AssertUnwindSafe(|| {
+        let poll = unwind::catch(|| {
             self.future.with_mut(|f| {
                 // SAFETY: we are the runner (we won the move to RUNNING
                 // above), so nobody else touches the slot while we poll.
@@ -105,7 +105,7 @@ where
                 // ever dropped in place (`drop_future`), never moved.
                 unsafe { Pin::new_unchecked(f) }.poll(&mut cx)
             })
-        }));
+        });
         let output = match poll {
             Ok(Poll::Pending) => {
                 // RUNNING → IDLE, keeping NOTIFIED if a wake came during the
@@ -182,6 +182,10 @@ where
 {
     fn core(&self) -> &Core<Fut::Output> {
         &self.core
+    }
+
+    fn job(self: Arc<Self>) -> Job {
+        Job(self)
     }
 
     /// Handles may only cancel a task that was never polled.
@@ -304,7 +308,7 @@ impl ThreadPoolExecutor {
             registry: Arc::downgrade(registry),
             live_key,
         });
-        let handle = TaskHandle::new(task.clone());
+        let handle = TaskHandle::new(task.clone(), registry.id());
         if refused.is_some() {
             registry.async_tasks.remove(live_key);
             return handle;

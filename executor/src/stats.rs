@@ -26,9 +26,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     /// Worker threads running now.
     pub workers_alive: usize,
-    /// Workers parked: waiting for work (or, inside a task, for a handle
-    /// while nothing else is queued).
+    /// Workers parked while waiting for work.
     pub workers_idle: usize,
+    /// Workers blocked inside a task, waiting for a task that runs on
+    /// another thread (or for an async task's waker, or another pool). They
+    /// do not count against `max_workers`: the pool starts or wakes a spare
+    /// for queued work meanwhile, so `workers_alive` may exceed
+    /// `max_workers` by as many.
+    pub workers_blocked: usize,
     /// Tasks waiting in the queues (including cancelled ones not yet discarded).
     pub tasks_queued: usize,
     /// Tasks being run now (a worker that waits on a handle and runs another
@@ -44,7 +49,8 @@ pub struct Stats {
     pub tasks_stolen: u64,
     /// Worker threads started since the pool was built.
     pub threads_started: u64,
-    /// Worker threads that retired after `keep_alive` of idleness.
+    /// Worker threads that retired after `keep_alive` of idleness, or that
+    /// stepped down as spares once the workers they stood in for resumed.
     pub threads_retired: u64,
 }
 

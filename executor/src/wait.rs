@@ -3,11 +3,13 @@
 //! completions through the same done-callback [`Inbox`] as
 //! [`as_completed`](crate::as_completed), so it never rescans the handles.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::completion::{deadline_after, is_failure, Inbox};
+use crate::completion::{claim_next, is_failure, Inbox};
+use crate::deadline::Deadline;
 use crate::handle::TaskHandle;
 
 /// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION` and
@@ -64,7 +66,9 @@ impl<T> fmt::Debug for WaitResult<T> {
 /// comes back in one of the two parts.
 ///
 /// Waiting uses one done callback per handle, so it is O(n). Called on a
-/// worker thread with no timeout, it runs the pool's other tasks meanwhile.
+/// worker thread, it runs the given tasks that are still queued on its pool
+/// meanwhile (never any other task). A `timeout` too large to represent
+/// (`Duration::MAX`) waits for good.
 ///
 /// ```
 /// use std::time::Duration;
@@ -85,7 +89,7 @@ pub fn wait<T, I>(handles: I, return_when: ReturnWhen, timeout: Option<Duration>
 where
     I: IntoIterator<Item = TaskHandle<T>>,
 {
-    let deadline = timeout.and_then(deadline_after);
+    let deadline = Deadline::from_timeout(timeout);
     let handles: Vec<TaskHandle<T>> = handles.into_iter().collect();
     let total = handles.len();
     let satisfied = |done: usize, failed: bool| {
@@ -115,7 +119,7 @@ where
         // each is counted once: before, or by its callback (which runs at
         // once if it finished in between).
         let inbox = Inbox::new();
-        for index in unfinished {
+        for &index in &unfinished {
             inbox.watch(&handles[index], index, false);
         }
         let ready = || {
@@ -124,7 +128,16 @@ where
                 failed_before || inbox.failed.load(Ordering::Relaxed),
             )
         };
-        inbox.block_until(&ready, deadline);
+        let next = Cell::new(0);
+        let claim = |pool| {
+            claim_next(
+                unfinished.len(),
+                |i| Some(&handles[unfinished[i]]),
+                &next,
+                pool,
+            )
+        };
+        inbox.block_until(&ready, &claim, deadline);
         inbox.close();
     }
 

@@ -1,20 +1,22 @@
-//! A worker thread: its run loop, how it finds work, and how a worker that
-//! blocks on a handle keeps running other tasks meanwhile.
+//! A worker thread: its run loop, how it finds work, and the two ways a
+//! worker waiting for a task may run work that wait depends on (claiming
+//! the task itself, helping with work spawned under it). The wait loop
+//! that uses them is in `blocking.rs`.
 
 use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker};
 
+use crate::deadline::Deadline;
 use crate::registry::{Registry, BROKEN, CANCEL_QUEUED, SHUTDOWN};
 use crate::sleep::Wake;
 use crate::stats::SlotStats;
 use crate::sync::{fence, lock, Ordering};
 use crate::task::state::Snapshot;
 use crate::task::{Job, Ran};
+use crate::unwind::{self, AbortIfPanic};
 
 /// Rounds of busy spinning (with a CPU pause hint, doubling each round)
 /// before yielding. Kept short: a thread we just woke (the submitter waiting
@@ -64,48 +66,17 @@ pub(crate) fn is_worker_of(registry: &Arc<Registry>) -> bool {
     current_of(registry).is_some()
 }
 
-fn current() -> Option<Rc<WorkerCtx>> {
+/// The worker running on this thread, of any pool.
+pub(crate) fn current() -> Option<Rc<WorkerCtx>> {
     CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
-}
-
-/// Blocks until `done()`, running other queued tasks of the current
-/// worker's pool meanwhile (rayon's work-while-waiting). `register` must
-/// arrange for this thread to be unparked once `done()` turns true, and
-/// return false if it already is. Returns false, doing nothing, when the
-/// current thread is not a pool worker.
-pub(crate) fn help_while_waiting(done: &dyn Fn() -> bool, register: &dyn Fn() -> bool) -> bool {
-    help_while_waiting_until(done, register, None).is_some()
-}
-
-/// [`help_while_waiting`] with a deadline: `None` when the current thread is
-/// not a pool worker, else whether `done()` held before `deadline`. A task
-/// run meanwhile may carry the return past the deadline (it is not
-/// interrupted).
-pub(crate) fn help_while_waiting_until(
-    done: &dyn Fn() -> bool,
-    register: &dyn Fn() -> bool,
-    deadline: Option<Instant>,
-) -> Option<bool> {
-    let ctx = current()?;
-    loop {
-        let timeout = match deadline {
-            None => None,
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return Some(done()),
-            },
-        };
-        match ctx.next_job(done, Some(register), false, timeout) {
-            Next::Job(job) => ctx.execute(job),
-            Next::Done => return Some(true),
-            Next::TimedOut => {} // the loop top checks the deadline
-            Next::Exit => unreachable!("a waiting worker does not exit"),
-        }
-    }
 }
 
 /// The body of every worker thread.
 pub(crate) fn main(registry: Arc<Registry>, index: usize) {
+    // Everything below is the scheduler's own code (user code inside it is
+    // caught at the task boundary): a panic here is our bug, and a worker
+    // that died of it would strand the tasks and counts it holds.
+    let guard = AbortIfPanic("a worker's run loop");
     let deque = lock(&registry.slots[index].deque)
         .take()
         .expect("a starting worker finds its slot's deque");
@@ -119,36 +90,44 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
 
     let initialized = match &registry.config.initializer {
-        Some(init) => panic::catch_unwind(AssertUnwindSafe(|| init())).is_ok(),
+        Some(init) => unwind::catch(|| init()).is_ok(),
         None => true,
     };
-    let retired = if initialized {
+    let leave = if initialized {
         ctx.run_loop()
     } else {
         if ctx.searching_at_start.replace(false) {
             registry.sleep.stop_searching();
         }
         registry.break_pool();
-        false
+        Leave::Exit
     };
 
     CURRENT.with(|c| c.borrow_mut().take());
     let ctx = Rc::into_inner(ctx).expect("no one else holds the worker context at exit");
-    if retired {
-        registry.finish_retire(index, ctx.deque);
-    } else {
-        registry.exit_worker(index, ctx.deque);
+    match leave {
+        Leave::Retire => registry.finish_retire(index, ctx.deque),
+        Leave::Exit => registry.exit_worker(index, ctx.deque),
     }
+    guard.disarm();
+}
+
+/// How a worker thread ends.
+enum Leave {
+    /// Idle for `keep_alive`, or a spare no longer needed: its slot is free.
+    Retire,
+    /// The pool closed (or broke).
+    Exit,
 }
 
 enum Next {
     Job(Job),
-    /// `done()` turned true.
-    Done,
     /// The pool is shutting down or broken and no work is left.
     Exit,
-    /// Slept for the whole timeout (the keep-alive, or a timed wait's deadline).
+    /// Slept for the whole keep-alive.
     TimedOut,
+    /// Found no work while the pool runs more workers than `max_workers`.
+    Surplus,
 }
 
 impl WorkerCtx {
@@ -157,46 +136,62 @@ impl WorkerCtx {
         self.deque.push(job);
     }
 
-    /// Runs jobs until the pool closes (returns false) or this worker may
-    /// retire after `keep_alive` of idleness (returns true).
-    fn run_loop(&self) -> bool {
-        let never = || false;
+    /// The pool this worker belongs to.
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Runs jobs until the pool closes, or until this worker may retire
+    /// (idle for `keep_alive`) or step down (a spare the pool no longer needs).
+    fn run_loop(&self) -> Leave {
+        let registry = &*self.registry;
         loop {
-            let timeout = match self.registry.keep_alive() {
-                Some(t) if self.registry.alive() > self.registry.config.min_workers => Some(t),
-                _ => None,
+            if registry.over_capacity() && self.try_step_down() {
+                return Leave::Retire;
+            }
+            let keep_alive = match registry.keep_alive() {
+                Some(t) if registry.alive() > registry.config.min_workers => Deadline::after(t),
+                _ => Deadline::Never,
             };
-            match self.next_job(&never, None, true, timeout) {
-                Next::Job(job) => self.execute(job),
-                Next::Exit => return false,
+            match self.next_job(keep_alive) {
+                Next::Job(job) => self.execute_at_bottom(job),
+                Next::Exit => return Leave::Exit,
                 Next::TimedOut => {
-                    if self.registry.try_begin_retire() {
-                        return true;
+                    if registry.try_begin_retire() {
+                        return Leave::Retire;
                     }
                 }
-                Next::Done => unreachable!("the run loop's `done` is never true"),
+                Next::Surplus => {
+                    if self.try_step_down() {
+                        return Leave::Retire;
+                    }
+                }
             }
         }
     }
 
+    /// Leaves the pool as a surplus worker if it still is one. What its
+    /// deque holds goes to the injector first (a retiring worker's deque is
+    /// empty: only its owner pushes onto it).
+    fn try_step_down(&self) -> bool {
+        if !self.registry.try_begin_shed() {
+            return false;
+        }
+        while let Some(job) = self.deque.pop() {
+            self.registry.inject(job);
+        }
+        true
+    }
+
     /// Finds the next job: own deque, then the injector, then the other
-    /// workers; spins a little, then sleeps until work arrives. Returns early
-    /// when `done()` holds, or (if `exit_on_close`) when the pool closes.
-    fn next_job(
-        &self,
-        done: &dyn Fn() -> bool,
-        register: Option<&dyn Fn() -> bool>,
-        exit_on_close: bool,
-        timeout: Option<Duration>,
-    ) -> Next {
+    /// workers; spins a little, then sleeps until work arrives, the pool
+    /// closes, or `keep_alive` passes.
+    fn next_job(&self, keep_alive: Deadline) -> Next {
         let registry = &*self.registry;
-        let closing = || exit_on_close && registry.flags() & (SHUTDOWN | BROKEN) != 0;
+        let closing = || registry.flags() & (SHUTDOWN | BROKEN) != 0;
         let mut searching = self.searching_at_start.replace(false);
         let mut rounds = 0;
         loop {
-            if done() {
-                return self.stop_searching(searching, Next::Done);
-            }
             if let Some(job) = self.find_work() {
                 return self.stop_searching(searching, Next::Job(job));
             }
@@ -227,17 +222,14 @@ impl WorkerCtx {
                 rounds += 1;
                 continue;
             }
-            if let Some(register) = register {
-                if !register() {
-                    continue; // already done: the loop top returns
-                }
+            if registry.over_capacity() {
+                return self.stop_searching(searching, Next::Surplus);
             }
             let wake = registry.sleep.sleep(
                 self.index,
                 searching,
                 || registry.has_work() || closing(),
-                done,
-                timeout,
+                keep_alive,
             );
             searching = wake == Wake::Notified;
             rounds = 0;
@@ -279,7 +271,7 @@ impl WorkerCtx {
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
-            let n = registry.stealers.len();
+            let n = registry.scan_bound();
             let start = self.next_victim.get();
             for offset in 0..n {
                 let victim = (start + offset) % n;
@@ -302,7 +294,25 @@ impl WorkerCtx {
         }
     }
 
-    fn execute(&self, job: Job) {
+    /// Runs a job from the run loop, at the bottom of this thread's stack.
+    /// When the deque is empty as it starts, everything pushed onto the
+    /// deque until it ends is spawned under it: the slot's `root` says so,
+    /// for a worker that waits for this task (`help_under`).
+    fn execute_at_bottom(&self, job: Job) {
+        if !self.deque.is_empty() {
+            return self.execute(job);
+        }
+        let root = &self.registry.slots[self.index].root;
+        // Each store comes before every push this task (or the next one)
+        // makes; a waiter that steals one of those pushes therefore sees
+        // this store or a later one (see `help_under`).
+        root.store(job.addr(), Ordering::Release);
+        self.execute(job);
+        root.store(0, Ordering::Release);
+    }
+
+    /// Runs `job` on this thread (from the run loop, or claimed by a wait).
+    pub(crate) fn execute(&self, job: Job) {
         let registry = &*self.registry;
         let flags = registry.flags();
         if flags & (CANCEL_QUEUED | BROKEN) != 0 {
@@ -319,7 +329,7 @@ impl WorkerCtx {
         // The task catches its own panic; this catches one from dropping
         // what it left behind (a returned value whose handle is gone, whose
         // `Drop` panics), which must not kill the worker.
-        let ran = match panic::catch_unwind(AssertUnwindSafe(|| job.run(stats))) {
+        let ran = match unwind::catch(|| job.run(stats)) {
             Ok(ran) => ran,
             Err(payload) => {
                 let panic = crate::error::Panic::new(payload, None);
@@ -336,5 +346,55 @@ impl WorkerCtx {
             }
             Ran::Pending | Ran::Skipped => SlotStats::bump(&stats.running, -1),
         }
+    }
+
+    /// Takes `task` to run it here, if it is still queued: popped when it is
+    /// on top of this worker's deque, else claimed where it is (its queue
+    /// entry then finds it started and does nothing). Whether the claim
+    /// wins is decided by the task's own state transition when it runs.
+    pub(crate) fn claim(&self, task: Job) -> Job {
+        if let Some(top) = self.deque.pop() {
+            if top.addr() == task.addr() {
+                return top;
+            }
+            // Not ours: back where it was (the owner's end of a LIFO deque).
+            self.deque.push(top);
+        }
+        task
+    }
+
+    /// Helps a wait for task `target` (an address, see `Job::addr`) that is
+    /// running on another worker: if that worker started it at the bottom
+    /// of its stack with an empty deque, its deque holds only work spawned
+    /// under `target`, which may run here (Java's ForkJoinPool "helpStealer",
+    /// rayon's "leapfrogging", restricted to the awaited task's own work).
+    /// Runs such jobs until `ready()` or none is left; returns whether it ran any.
+    pub(crate) fn help_under(&self, target: usize, ready: &dyn Fn() -> bool) -> bool {
+        let registry = &self.registry;
+        let bound = registry.scan_bound();
+        let Some(victim) = (0..bound)
+            .find(|&i| i != self.index && registry.slots[i].root.load(Ordering::Acquire) == target)
+        else {
+            return false;
+        };
+        let mut ran = false;
+        while !ready() {
+            let job = match registry.stealers[victim].steal() {
+                Steal::Success(job) => job,
+                Steal::Retry => continue,
+                Steal::Empty => break,
+            };
+            // The steal synchronised with the push of `job`, which came
+            // after any later change of the victim's root: if the mark
+            // still names `target`, `job` was spawned under it.
+            if registry.slots[victim].root.load(Ordering::Acquire) != target {
+                registry.inject(job);
+                break;
+            }
+            SlotStats::bump(&registry.slots[self.index].stats.stolen, 1);
+            self.execute(job);
+            ran = true;
+        }
+        ran
     }
 }

@@ -5,8 +5,7 @@ mod counts;
 
 pub(crate) use counts::Counts;
 
-use std::time::{Duration, Instant};
-
+use crate::deadline::Deadline;
 use crate::sync::{fence, lock, park_timeout, thread, AtomicUsize, Mutex, Ordering};
 
 /// What ended a call to [`Sleep::sleep`].
@@ -15,8 +14,7 @@ pub(crate) enum Wake {
     /// A submitter picked this worker, or its last re-check before parking
     /// found work; either way it is now counted as searching.
     Notified,
-    /// `interrupted` became true and the worker left the sleeping set on
-    /// its own; it is not searching.
+    /// The worker left the sleeping set on its own; it is not searching.
     Cancelled,
     /// The timeout passed without a notification; the worker left the
     /// sleeping set on its own and is not searching.
@@ -167,8 +165,8 @@ impl Sleep {
         prev.searching() == 1
     }
 
-    /// Puts worker `index` to sleep until it is notified, `interrupted()`
-    /// becomes true, or `timeout` passes.
+    /// Puts worker `index` to sleep until it is notified or `deadline`
+    /// passes (its keep-alive).
     ///
     /// `searching` says whether the worker is counted as searching now; it
     /// stops being so as it goes to sleep. `has_work` must re-check every
@@ -180,8 +178,7 @@ impl Sleep {
         index: usize,
         searching: bool,
         has_work: impl Fn() -> bool,
-        interrupted: impl Fn() -> bool,
-        timeout: Option<Duration>,
+        deadline: Deadline,
     ) -> Wake {
         {
             let mut sleepers = lock(&self.sleepers);
@@ -202,30 +199,20 @@ impl Sleep {
             // As a searcher we hand any leftover on when we stop (invariant 3).
             return self.leave(index, true);
         }
-        if interrupted() {
-            return self.leave(index, false);
-        }
-        let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             // Acquire: pairs with the Release store of the waker.
             if self.asleep[index].load(Ordering::Acquire) == 0 {
                 return Wake::Notified;
             }
-            match deadline {
+            match deadline.remaining() {
                 None => thread::park(),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return match self.leave(index, false) {
-                            Wake::Cancelled => Wake::TimedOut,
-                            notified => notified,
-                        };
-                    }
-                    park_timeout(deadline - now);
+                Some(left) if left.is_zero() => {
+                    return match self.leave(index, false) {
+                        Wake::Cancelled => Wake::TimedOut,
+                        notified => notified,
+                    };
                 }
-            }
-            if interrupted() {
-                return self.leave(index, false);
+                Some(left) => park_timeout(left),
             }
         }
     }

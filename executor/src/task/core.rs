@@ -7,13 +7,13 @@
 //! behind a per-task mutex that is only touched when someone actually waits,
 //! so the common path (the task finishes before anybody asks) takes no lock.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 
 use super::state::Snapshot;
 use crate::error::{Panic, TaskError};
 use crate::handle::Outcome;
 use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering, UnsafeCell};
+use crate::unwind;
 
 type Callback = Box<dyn FnOnce(Outcome) + Send + 'static>;
 
@@ -189,6 +189,15 @@ impl<T> Core<T> {
         .is_ok()
     }
 
+    /// Takes the current thread off the waiter list: a timed wait that gave
+    /// up leaves nothing behind.
+    pub(crate) fn deregister_thread(&self) {
+        let me = thread::current().id();
+        if let Some(waiters) = lock(&self.waiters).as_mut() {
+            waiters.threads.retain(|t| t.id() != me);
+        }
+    }
+
     /// Registers (or replaces) the async waker. Returns false when the task
     /// is already terminal.
     pub(crate) fn register_waker(&self, waker: &Waker) -> bool {
@@ -241,11 +250,5 @@ impl<T> Core<T> {
 /// Runs a done callback, containing its panic: a broken callback must not
 /// take down the worker or the other callbacks.
 fn run_callback(callback: Callback, outcome: Outcome) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
-        let panic = Panic::new(payload, None);
-        eprintln!(
-            "executor: a done callback panicked: {}",
-            panic.message().unwrap_or("(non-string payload)")
-        );
-    }
+    unwind::contain("a done callback", || callback(outcome));
 }

@@ -1,12 +1,11 @@
 //! A task made from a closure: `submit(f)`.
 
-use std::panic::{self, AssertUnwindSafe};
-
 use super::state::Snapshot;
-use super::{Core, Ran, Runnable, TaskRef};
+use super::{Core, Job, Ran, Runnable, TaskRef};
 use crate::error::Panic;
 use crate::stats::SlotStats;
 use crate::sync::UnsafeCell;
+use crate::unwind;
 use std::sync::Arc;
 
 pub(crate) struct FnTask<F, T> {
@@ -62,8 +61,7 @@ where
         }
         // SAFETY: we won SCHEDULED → RUNNING just above.
         let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
-        let output = panic::catch_unwind(AssertUnwindSafe(func))
-            .map_err(|payload| Panic::new(payload, self.core.name()));
+        let output = unwind::catch(func).map_err(|payload| Panic::new(payload, self.core.name()));
         let ran = if output.is_ok() {
             Ran::Completed
         } else {
@@ -83,7 +81,7 @@ where
             // the state out of SCHEDULED for us.
             let func = unsafe { self.take_func() };
             // Dropping user captures may panic; that must not unwind into the pool.
-            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(func)));
+            unwind::contain("dropping a cancelled task's closure", move || drop(func));
         })
     }
 
@@ -99,6 +97,10 @@ where
 {
     fn core(&self) -> &Core<T> {
         &self.core
+    }
+
+    fn job(self: Arc<Self>) -> Job {
+        Job(self)
     }
 
     fn abort(&self, lifecycle: usize) -> bool {

@@ -68,6 +68,17 @@ impl Job {
     pub(crate) fn is_cancelled(&self) -> bool {
         self.0.snapshot().lifecycle() == state::Snapshot::CANCELLED
     }
+
+    /// Still waiting in a queue (see `Snapshot::is_queued`).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.0.snapshot().is_queued()
+    }
+
+    /// The task's address: the same for every `Job` and handle of one
+    /// task while it lives.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -80,6 +91,9 @@ impl std::fmt::Debug for Job {
 /// the concrete body, so it lives with the concrete type).
 pub(crate) trait TaskRef<T>: Send + Sync {
     fn core(&self) -> &Core<T>;
+
+    /// The queue side of the same task, for a waiter that claims it.
+    fn job(self: Arc<Self>) -> Job;
 
     /// See [`Runnable::abort`].
     fn abort(&self, lifecycle: usize) -> bool;

@@ -60,6 +60,13 @@ impl Snapshot {
         self.lifecycle() >= Self::COMPLETE
     }
 
+    /// Waiting in a queue to be run: never started, or an async task woken
+    /// while idle (its waker queued it again).
+    pub(crate) fn is_queued(self) -> bool {
+        self.lifecycle() == Self::SCHEDULED
+            || (self.lifecycle() == Self::IDLE && self.is_notified())
+    }
+
     pub(crate) fn is_notified(self) -> bool {
         self.0 & Self::NOTIFIED != 0
     }
