@@ -17,8 +17,12 @@ pub struct Sizes {
     pub w2_item: Duration,
     /// W3 fib argument.
     pub w3_n: u32,
-    /// W3: fork only above this `n`.
+    /// W3 (and W3-locks): fork only above this `n`.
     pub w3_cutoff: u32,
+    /// W3-locks fib argument of each tree.
+    pub w3l_n: u32,
+    /// W3-locks trees (root tasks) per worker.
+    pub w3l_roots_per_worker: usize,
     /// W4 task count.
     pub w4_tasks: usize,
     /// W4 sleep per task.
@@ -37,6 +41,8 @@ impl Sizes {
         w2_item: Duration::from_micros(2),
         w3_n: 30,
         w3_cutoff: 15,
+        w3l_n: 25,
+        w3l_roots_per_worker: 4,
         w4_tasks: 2_000,
         w4_sleep: Duration::from_millis(2),
         w5_samples: 500,
@@ -50,11 +56,19 @@ impl Sizes {
         w2_item: Duration::from_micros(2),
         w3_n: 20,
         w3_cutoff: 12,
+        w3l_n: 18,
+        w3l_roots_per_worker: 4,
         w4_tasks: 128,
         w4_sleep: Duration::from_millis(2),
         w5_samples: 20,
         w5_gap: Duration::from_millis(1),
     };
+
+    /// W3-locks root count: more roots than workers, so roots are still
+    /// queued while a worker holding the lock waits on its children.
+    pub fn w3l_roots(&self, workers: usize) -> usize {
+        self.w3l_roots_per_worker * workers
+    }
 
     /// W4's ideal time: every worker sleeping back to back.
     pub fn w4_ideal(&self, io_workers: usize) -> Duration {
@@ -99,7 +113,7 @@ OPTIONS:
   --json PATH        also write every sample, median, min and max as JSON
   --plot DIR         write DIR/benchmarks.svg, a bar chart of the ratios to executor
   --pools A,B,..     columns to run (default all): executor,rayon,threadpool,futures,tokio,hand-written,python
-  --workloads W,..   rows to run (default all): w1,w2,w3,w4,w5
+  --workloads W,..   rows to run (default all): w1,w2,w3,w3l,w4,w5 (w3l: W3-locks)
   --no-python        same as leaving python out of --pools
   -h, --help         this text
 ";
@@ -137,7 +151,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, String> {
                     .iter()
                     .find(|id| !Workload::ALL.iter().any(|w| w.id() == id.as_str()))
                 {
-                    return Err(format!("unknown workload {bad:?}; known: w1,w2,w3,w4,w5"));
+                    let known: Vec<_> = Workload::ALL.iter().map(|w| w.id()).collect();
+                    return Err(format!(
+                        "unknown workload {bad:?}; known: {}",
+                        known.join(",")
+                    ));
                 }
             }
             "--no-python" => no_python = true,
@@ -212,6 +230,19 @@ mod tests {
         assert_eq!(c.pools, ["executor", "rayon"]);
         assert_eq!(c.workloads, [Workload::SpawnWait, Workload::Latency]);
         assert_eq!(c.json, Some(PathBuf::from("x.json")));
+    }
+
+    #[test]
+    fn w3_locks_id_and_sizes() {
+        let c = parse(args("--workloads w3l")).unwrap();
+        assert_eq!(c.workloads, [Workload::ForkJoinLocked]);
+        let (full, quick) = (parse(args("")).unwrap(), parse(args("--quick")).unwrap());
+        assert!(full.workloads.contains(&Workload::ForkJoinLocked));
+        for s in [full.sizes, quick.sizes] {
+            assert!(s.w3l_n > s.w3_cutoff, "W3-locks must fork");
+            assert!(s.w3l_roots(2) > 2, "roots must outnumber workers");
+        }
+        assert!(quick.sizes.w3l_n < full.sizes.w3l_n);
     }
 
     #[test]

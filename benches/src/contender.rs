@@ -12,6 +12,9 @@ pub enum Workload {
     MapOrdered,
     /// W3 fork-join: recursive fib(n), forking above a cutoff, joining on results.
     ForkJoin,
+    /// W3-locks: K fib trees whose root tasks each hold one shared mutex
+    /// while they join on their children (the shape of rayon issue #592).
+    ForkJoinLocked,
     /// W4 io-sleep: `n` tasks sleeping on a 64-worker pool.
     IoSleep,
     /// W5 latency: submit-then-result round trip on an idle pool.
@@ -20,20 +23,22 @@ pub enum Workload {
 
 impl Workload {
     /// All workloads, in table order.
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::SpawnWait,
         Workload::MapOrdered,
         Workload::ForkJoin,
+        Workload::ForkJoinLocked,
         Workload::IoSleep,
         Workload::Latency,
     ];
 
-    /// Short id, as used on the command line (`w1` .. `w5`).
+    /// Short id, as used on the command line (`w1` .. `w5`, `w3l`).
     pub fn id(self) -> &'static str {
         match self {
             Workload::SpawnWait => "w1",
             Workload::MapOrdered => "w2",
             Workload::ForkJoin => "w3",
+            Workload::ForkJoinLocked => "w3l",
             Workload::IoSleep => "w4",
             Workload::Latency => "w5",
         }
@@ -110,6 +115,15 @@ pub trait Contender {
     /// W3: fib(n) forking above `cutoff`, each fork joined on its result.
     fn fork_join(&mut self, n: u32, cutoff: u32) -> Outcome;
 
+    /// W3-locks: `roots` fib(n) trees, submitted together and all joined. Each
+    /// root task locks one mutex shared by all roots, then computes fib(n)
+    /// forking above `cutoff` exactly like W3 (inner nodes do not lock),
+    /// holding the guard across every join, and unlocks at the end. Root `i`
+    /// returns `fib(n) + i`; the results are mixed in root order. A pool whose
+    /// waiting worker runs unrelated queued work starts another root on the
+    /// thread that holds the lock and deadlocks (rayon #592).
+    fn fork_join_locked(&mut self, roots: usize, n: u32, cutoff: u32) -> Outcome;
+
     /// W4: `n` tasks, task `i` sleeps `sleep` then returns `i`, on the
     /// `io_workers` pool; results mixed in order.
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome;
@@ -121,7 +135,7 @@ pub trait Contender {
 /// Pool sizes every contender is built with.
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
-    /// Workers for W1, W2, W3, W5 (`num_cpus::get()`).
+    /// Workers for W1, W2, W3, W3-locks, W5 (`num_cpus::get()`).
     pub workers: usize,
     /// Workers for W4.
     pub io_workers: usize,

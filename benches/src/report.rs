@@ -77,6 +77,12 @@ fn row_title(metric: Metric, config: &Config) -> String {
             fmt_duration(s.w2_item)
         ),
         Metric::ForkJoin => format!("W3 fork-join (fib({}), fork above {})", s.w3_n, s.w3_cutoff),
+        Metric::ForkJoinLocked => format!(
+            "W3-locks fork-join holding a lock ({} × fib({}), fork above {})",
+            s.w3l_roots(config.params.workers),
+            s.w3l_n,
+            s.w3_cutoff
+        ),
         Metric::IoSleep => format!(
             "W4 io-sleep ({} × {}, {} workers)",
             thousands(s.w4_tasks),
@@ -346,6 +352,9 @@ pub fn json(
                 "w2_kernel_iters": results.kernel_iters,
                 "w3_fib_n": s.w3_n,
                 "w3_cutoff": s.w3_cutoff,
+                "w3l_fib_n": s.w3l_n,
+                "w3l_cutoff": s.w3_cutoff,
+                "w3l_roots": s.w3l_roots(config.params.workers),
                 "w4_tasks": s.w4_tasks,
                 "w4_sleep_ns": ns(s.w4_sleep),
                 "w4_ideal_ns": ns(s.w4_ideal(config.params.io_workers)),

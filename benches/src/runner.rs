@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, Sizes};
 use crate::contender::{Contender, Done, NotApplicable, Workload};
 use crate::stats::{fmt_duration, percentile};
-use crate::work::{expected_fib, expected_map, mix_indices};
+use crate::work::{expected_fib, expected_fib_locked, expected_map, mix_indices};
 
 /// A table row: a workload, or one of W5's two percentiles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,6 +19,8 @@ pub enum Metric {
     MapOrdered,
     /// W3.
     ForkJoin,
+    /// W3-locks.
+    ForkJoinLocked,
     /// W4.
     IoSleep,
     /// W5, median round trip of a run.
@@ -34,6 +36,7 @@ impl Metric {
             Workload::SpawnWait => &[Metric::SpawnWait],
             Workload::MapOrdered => &[Metric::MapOrdered],
             Workload::ForkJoin => &[Metric::ForkJoin],
+            Workload::ForkJoinLocked => &[Metric::ForkJoinLocked],
             Workload::IoSleep => &[Metric::IoSleep],
             Workload::Latency => &[Metric::LatencyP50, Metric::LatencyP99],
         }
@@ -45,6 +48,7 @@ impl Metric {
             Metric::SpawnWait => "w1_spawn_wait",
             Metric::MapOrdered => "w2_map_ordered",
             Metric::ForkJoin => "w3_fork_join",
+            Metric::ForkJoinLocked => "w3l_fork_join_locked",
             Metric::IoSleep => "w4_io_sleep",
             Metric::LatencyP50 => "w5_latency_p50",
             Metric::LatencyP99 => "w5_latency_p99",
@@ -57,6 +61,7 @@ impl Metric {
             Metric::SpawnWait => "W1 spawn-wait",
             Metric::MapOrdered => "W2 map",
             Metric::ForkJoin => "W3 fork-join",
+            Metric::ForkJoinLocked => "W3-locks",
             Metric::IoSleep => "W4 io-sleep",
             Metric::LatencyP50 => "W5 p50",
             Metric::LatencyP99 => "W5 p99",
@@ -118,6 +123,7 @@ struct Expectations {
     indices: HashMap<usize, u64>,
     map: HashMap<(usize, u32), u64>,
     fib: Option<u64>,
+    fib_locked: Option<u64>,
 }
 
 impl Expectations {
@@ -142,6 +148,7 @@ pub fn run(config: &Config, pools: &mut [Box<dyn Contender>], kernel_iters: u32)
         indices: HashMap::new(),
         map: HashMap::new(),
         fib: None,
+        fib_locked: None,
     };
     let (mut map_sequential, mut fib_sequential) = (None, None);
     if config.workloads.contains(&Workload::MapOrdered) {
@@ -153,6 +160,11 @@ pub fn run(config: &Config, pools: &mut [Box<dyn Contender>], kernel_iters: u32)
         let (value, took) = expected_fib(sizes.w3_n);
         expect.fib = Some(value);
         fib_sequential = Some(took);
+    }
+    if config.workloads.contains(&Workload::ForkJoinLocked) {
+        let roots = sizes.w3l_roots(config.params.workers);
+        let fib = expected_fib(sizes.w3l_n).0;
+        expect.fib_locked = Some(expected_fib_locked(roots, fib));
     }
 
     let names: Vec<&'static str> = pools.iter().map(|p| p.name()).collect();
@@ -177,7 +189,14 @@ pub fn run(config: &Config, pools: &mut [Box<dyn Contender>], kernel_iters: u32)
             for k in 0..pools.len() {
                 let col = (k + round) % pools.len();
                 let pool = &mut pools[col];
-                let measured = run_one(&mut **pool, workload, &sizes, kernel_iters, &mut expect);
+                let measured = run_one(
+                    &mut **pool,
+                    workload,
+                    &sizes,
+                    config.params.workers,
+                    kernel_iters,
+                    &mut expect,
+                );
                 for (metric, result) in measured {
                     if metric != Metric::LatencyP99 {
                         let shown = match &result {
@@ -257,6 +276,7 @@ fn run_one(
     pool: &mut dyn Contender,
     workload: Workload,
     sizes: &Sizes,
+    workers: usize,
     kernel_iters: u32,
     expect: &mut Expectations,
 ) -> Measured {
@@ -309,6 +329,16 @@ fn run_one(
                     (t, 1, 1)
                 });
             vec![(Metric::ForkJoin, result)]
+        }
+        Workload::ForkJoinLocked => {
+            let roots = sizes.w3l_roots(workers);
+            let (n, cutoff) = (sizes.w3l_n, sizes.w3_cutoff);
+            let result = timed(pool, &|p| p.fork_join_locked(roots, n, cutoff)).map(|(t, v)| {
+                let want = expect.fib_locked.expect("W3-locks expected");
+                check(v, want, &format!("W3-locks ({roots} × fib({n}))"));
+                (t, 1, 1)
+            });
+            vec![(Metric::ForkJoinLocked, result)]
         }
         Workload::IoSleep => {
             let nominal = sizes.w4_tasks;
@@ -385,6 +415,10 @@ mod tests {
         fn fork_join(&mut self, _n: u32, _cutoff: u32) -> Outcome {
             Err(DEADLOCKS)
         }
+        fn fork_join_locked(&mut self, roots: usize, n: u32, _cutoff: u32) -> Outcome {
+            let fib = crate::work::fib_seq(n);
+            self.fold((0..roots as u64).map(|i| fib + i).collect())
+        }
         fn io_sleep(&mut self, n: usize, _sleep: Duration) -> Outcome {
             self.fold((0..n as u64).collect())
         }
@@ -405,7 +439,7 @@ mod tests {
         })];
         let results = run(&config, &mut pools, 10);
         assert_eq!(results.pools, ["inline"]);
-        assert_eq!(results.rows.len(), 6);
+        assert_eq!(results.rows.len(), 7);
         match results.cell(Metric::SpawnWait, "inline").unwrap() {
             c @ Cell::Ran { samples, .. } => {
                 assert_eq!(samples.len(), 2, "warm-up rounds are not recorded");
@@ -418,6 +452,21 @@ mod tests {
             Some(Cell::NotApplicable(DEADLOCKS))
         ));
         assert!(!results.cell(Metric::LatencyP99, "inline").unwrap().scaled());
+        match results.cell(Metric::ForkJoinLocked, "inline").unwrap() {
+            Cell::Ran { samples, .. } => assert_eq!(samples.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "CHECKSUM MISMATCH")]
+    fn swapped_locked_roots_fail_loudly() {
+        let mut config = quick();
+        config.workloads = vec![Workload::ForkJoinLocked];
+        let mut pools: Vec<Box<dyn Contender>> = vec![Box::new(Inline {
+            swap_first_two: true,
+        })];
+        run(&config, &mut pools, 10);
     }
 
     #[test]

@@ -88,6 +88,13 @@ pub fn expected_fib(n: u32) -> (u64, Duration) {
     (a, took)
 }
 
+/// W3-locks' expected checksum: root `i` of `roots` returns `fib + i`
+/// (`fib` = fib(n), from [`expected_fib`]), mixed in root order, so a lost,
+/// duplicated or swapped root changes it.
+pub fn expected_fib_locked(roots: usize, fib: u64) -> u64 {
+    (0..roots as u64).fold(MIX_START, |acc, i| mix(acc, fib + i))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +109,16 @@ mod tests {
     fn fib_matches_closed_loop() {
         assert_eq!(expected_fib(20).0, 6_765);
         assert_eq!(fib_seq(30), 832_040);
+    }
+
+    #[test]
+    fn fib_locked_checksum_tags_each_root() {
+        assert_eq!(expected_fib_locked(0, 5), MIX_START);
+        assert_eq!(
+            expected_fib_locked(2, 5),
+            mix(mix(MIX_START, 5), 6),
+            "root i contributes fib + i, in order"
+        );
     }
 
     #[test]

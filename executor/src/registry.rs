@@ -649,7 +649,13 @@ impl Drop for Blocking<'_> {
         // The worker runs tasks again. If the spare started for it is still
         // busy, the pool is over capacity until a worker steps down between
         // tasks (`try_begin_shed`): never in the middle of one, so the
-        // resumed waiter does not wait behind an unrelated task.
-        self.0.blocked.fetch_sub(1, Ordering::SeqCst);
+        // resumed waiter does not wait behind an unrelated task. A spare that
+        // already sleeps is woken to step down, so an idle pool goes back to
+        // `max_workers` threads.
+        let registry = self.0;
+        registry.blocked.fetch_sub(1, Ordering::SeqCst);
+        if registry.over_capacity() {
+            registry.sleep.wake_any();
+        }
     }
 }

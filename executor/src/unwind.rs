@@ -54,3 +54,59 @@ impl Drop for AbortIfPanic {
         std::process::abort();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    const CHILD: &str = "EXECUTOR_UNWIND_CHILD";
+
+    /// A panic inside a guarded section takes the whole process down with a
+    /// message, instead of silently killing one thread. Run in a child
+    /// process (this test binary again), since the point is the abort.
+    #[test]
+    fn a_panic_under_the_guard_aborts_the_process() {
+        if std::env::var_os(CHILD).is_some() {
+            let _guard = AbortIfPanic("the guarded test section");
+            panic!("an internal invariant broke");
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = Command::new(exe)
+            .args([
+                "--exact",
+                "unwind::tests::a_panic_under_the_guard_aborts_the_process",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .expect("run the child");
+        assert!(!out.status.success(), "the child must not survive");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(
+                out.status.signal(),
+                Some(6),
+                "SIGABRT, got {:?}",
+                out.status
+            );
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("internal error: the guarded test section panicked"),
+            "stderr: {stderr}"
+        );
+    }
+
+    #[test]
+    fn a_disarmed_guard_does_nothing() {
+        let guard = AbortIfPanic("nothing");
+        guard.disarm();
+        assert_eq!(catch(|| 5).ok(), Some(5));
+        assert!(catch(|| panic!("caught")).is_err());
+        contain("a test closure", || panic!("contained"));
+    }
+}

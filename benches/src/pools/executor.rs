@@ -1,6 +1,6 @@
 //! `executor`: this workspace's pool, the column every ratio is relative to.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use executor::ThreadPoolExecutor;
@@ -32,7 +32,8 @@ impl Executor {
 }
 
 /// W3 on `executor`: the second half forks as a task; the first half runs
-/// here; then `result()` joins (on a worker it runs other tasks meanwhile).
+/// here; then `result()` joins (on a worker it runs the forked task itself if
+/// it is still queued, or helps with work spawned under it if it was stolen).
 fn fib(pool: &Arc<ThreadPoolExecutor>, n: u32, cutoff: u32) -> u64 {
     if n <= cutoff {
         return fib_seq(n);
@@ -70,6 +71,27 @@ impl Contender for Executor {
         let pool = Arc::clone(&self.pool);
         let root = self.pool.submit(move || fib(&pool, n, cutoff));
         Ok(root.result().expect("executor: W3 root failed").into())
+    }
+
+    fn fork_join_locked(&mut self, roots: usize, n: u32, cutoff: u32) -> Outcome {
+        // No timeout here on purpose: if the pool runs another root on the
+        // thread holding the lock, this hangs, and that must stay visible.
+        let lock = Arc::new(Mutex::new(()));
+        let handles: Vec<_> = (0..roots as u64)
+            .map(|i| {
+                let (pool, lock) = (Arc::clone(&self.pool), Arc::clone(&lock));
+                self.pool.submit(move || {
+                    let guard = lock.lock().expect("executor: W3-locks lock poisoned");
+                    let value = fib(&pool, n, cutoff) + i;
+                    drop(guard);
+                    value
+                })
+            })
+            .collect();
+        let sum = handles.into_iter().fold(MIX_START, |acc, h| {
+            mix(acc, h.result().expect("executor: W3-locks root failed"))
+        });
+        Ok(sum.into())
     }
 
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {

@@ -12,6 +12,9 @@ use futures::task::SpawnExt;
 use crate::contender::{Contender, NotApplicable, Outcome, Params};
 use crate::work::{kernel, mix, MIX_START};
 
+/// Why W3 and W3-locks are not run: a task would have to `block_on` its child.
+const BLOCK_ON_PANICS: NotApplicable = NotApplicable("block_on in a worker panics");
+
 /// Two `futures::executor::ThreadPool`s.
 pub struct Futures {
     pool: ThreadPool,
@@ -68,7 +71,11 @@ impl Contender for Futures {
     }
 
     fn fork_join(&mut self, _n: u32, _cutoff: u32) -> Outcome {
-        Err(NotApplicable("block_on in a worker panics"))
+        Err(BLOCK_ON_PANICS)
+    }
+
+    fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {
+        Err(BLOCK_ON_PANICS)
     }
 
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {

@@ -105,6 +105,10 @@ impl Contender for HandWritten {
         Err(DEADLOCKS)
     }
 
+    fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {
+        Err(DEADLOCKS)
+    }
+
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {
         let rxs = (0..n as u64)
             .map(|i| {

@@ -146,6 +146,10 @@ impl Contender for Python {
         Err(DEADLOCKS)
     }
 
+    fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {
+        Err(DEADLOCKS)
+    }
+
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {
         self.run(&format!("w4 {n} {}", sleep.as_micros()))
     }

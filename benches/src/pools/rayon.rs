@@ -1,6 +1,7 @@
 //! rayon: `ThreadPool` with `scope`/`spawn` (W1, W4), `par_iter` (W2),
 //! `join` (W3) and `install` (W5). rayon has no task handles: W1 and W4
-//! write each result into its own slot inside a scope.
+//! write each result into its own slot inside a scope. W3-locks is not run:
+//! it deadlocks (rayon issue #592).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -74,6 +75,14 @@ impl Contender for Rayon {
 
     fn fork_join(&mut self, n: u32, cutoff: u32) -> Outcome {
         Ok(self.pool.install(|| fib(n, cutoff)).into())
+    }
+
+    fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {
+        // Not run: a root waiting in `join` steals another root, which blocks
+        // on the mutex its own thread already holds.
+        Err(NotApplicable(
+            "deadlocks: join runs another root on a thread holding the lock (rayon #592)",
+        ))
     }
 
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {

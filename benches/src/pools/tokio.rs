@@ -67,6 +67,10 @@ impl Contender for Tokio {
         Err(DEADLOCKS)
     }
 
+    fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {
+        Err(DEADLOCKS)
+    }
+
     fn io_sleep(&mut self, n: usize, sleep: Duration) -> Outcome {
         let handles = (0..n as u64)
             .map(|i| {

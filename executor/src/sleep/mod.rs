@@ -70,6 +70,13 @@ impl Sleep {
         false
     }
 
+    /// Wakes one sleeper, if any, whether or not a worker searches: for a
+    /// reason other than new work (a surplus worker must step down).
+    #[cold]
+    pub(crate) fn wake_any(&self) {
+        self.wake_one_cold();
+    }
+
     #[cold]
     fn wake_one_cold(&self) {
         let mut sleepers = lock(&self.sleepers);
