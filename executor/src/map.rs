@@ -25,7 +25,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +33,7 @@ use crate::error::{Panic, TaskError};
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::scope::ScopedHandle;
+use crate::unwind;
 
 /// With an automatic window: chunks in flight per worker, once the chunk
 /// size is measured (before that, one per worker).
@@ -175,14 +175,14 @@ where
     // (`items` has already moved past it). Every item before it left a
     // value or a panic, so its position is the sum of both.
     loop {
-        let run = panic::catch_unwind(AssertUnwindSafe(|| {
+        let run = unwind::catch(|| {
             for item in items.by_ref() {
                 if abandoned.load(Ordering::Relaxed) {
                     return;
                 }
                 values.push(f(item));
             }
-        }));
+        });
         match run {
             Ok(()) => break,
             Err(payload) => {

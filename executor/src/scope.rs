@@ -22,7 +22,7 @@
 use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
@@ -35,7 +35,7 @@ use crate::map::{ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
 use crate::sync::lock_std as lock;
 use crate::task::Job as TaskJob;
-use crate::worker;
+use crate::{unwind, worker};
 
 /// What the scope's owner and its jobs share.
 struct ScopeState {
@@ -156,7 +156,7 @@ struct Job<F, T> {
 impl<F: FnOnce() -> T, T> Job<F, T> {
     fn run(mut self) {
         let func = self.func.take().expect("a scoped job runs once");
-        let output = panic::catch_unwind(AssertUnwindSafe(func));
+        let output = unwind::catch(func);
         let mut state = lock(&self.slot.state);
         match output {
             Ok(value) if !state.orphaned => state.output = Some(Ok(value)),
@@ -539,7 +539,7 @@ impl ThreadPoolExecutor {
             scope: PhantomData,
             env: PhantomData,
         };
-        let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+        let result = unwind::catch(|| f(&scope));
         // Invariant 2: no return and no unwinding before every job is gone.
         scope.state.join_all();
         match result {
@@ -557,6 +557,7 @@ impl ThreadPoolExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::AssertUnwindSafe;
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
 

@@ -177,6 +177,13 @@ impl WorkerCtx {
         if !self.registry.try_begin_shed() {
             return false;
         }
+        // A spare may step down before its first search: it was counted as
+        // searching when it was started, and must stop being so (else every
+        // later submitter relies on a searcher that is gone). `finish_retire`
+        // then re-checks the queues, as a last searcher does.
+        if self.searching_at_start.replace(false) {
+            self.registry.sleep.stop_searching();
+        }
         while let Some(job) = self.deque.pop() {
             self.registry.inject(job);
         }
