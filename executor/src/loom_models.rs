@@ -289,3 +289,50 @@ fn loom_claim_vs_cancel() {
         }
     });
 }
+
+/// `Registry::begin_blocking` against a submitter, reduced to the protocol:
+/// the pool's only worker blocks in a wait while a job is pushed from
+/// outside. Whatever the interleaving, one of the two decides to start (or
+/// wake) a worker for the job: the blocker re-checks the queue after its
+/// increment and fence, the submitter reads `blocked` after its push and
+/// the fence in `notify_one`.
+#[test]
+fn loom_blocking_worker_vs_submit_starts_a_spare() {
+    const MAX_WORKERS: usize = 1;
+    const ALIVE: usize = 1;
+    loom::model(|| {
+        let sleep = Arc::new(Sleep::new(2, 2));
+        let queue = Arc::new(Queue(AtomicUsize::new(0)));
+        let blocked = Arc::new(AtomicUsize::new(0));
+        let starts = Arc::new(AtomicUsize::new(0));
+        // `Registry::notify`: wake a sleeper, or start a worker while fewer
+        // than `max_workers` are unblocked.
+        let notify = |sleep: &Sleep, blocked: &AtomicUsize, starts: &AtomicUsize| {
+            if sleep.notify_one() && ALIVE - blocked.load(Ordering::SeqCst) < MAX_WORKERS {
+                starts.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let blocker = {
+            let (sleep, queue, blocked, starts) = (
+                sleep.clone(),
+                queue.clone(),
+                blocked.clone(),
+                starts.clone(),
+            );
+            thread::spawn(move || {
+                blocked.fetch_add(1, Ordering::SeqCst);
+                loom::sync::atomic::fence(Ordering::SeqCst);
+                if queue.has_work() {
+                    notify(&sleep, &blocked, &starts);
+                }
+            })
+        };
+        queue.push();
+        notify(&sleep, &blocked, &starts);
+        blocker.join().unwrap();
+        assert!(
+            starts.load(Ordering::SeqCst) >= 1,
+            "the job was left with no unblocked worker"
+        );
+    });
+}
