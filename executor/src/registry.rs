@@ -4,7 +4,7 @@
 //! the pool's lifecycle flags.
 
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar};
+use std::sync::{Arc, Condvar, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -38,8 +38,9 @@ pub(crate) const BROKEN: usize = 1 << 2;
 /// Every worker has exited and leftovers were resolved.
 const TERMINATED: usize = 1 << 3;
 
-/// One worker position. Its deque outlives the threads that use it: a
-/// thread takes the `Worker` end when it starts and gives it back when it
+/// One worker position, made the first time a thread takes it (most spare
+/// slots never are). Its deque outlives the threads that use it: a thread
+/// takes the `Worker` end when it starts and gives it back when it
 /// retires, so the `Stealer` in `Registry::stealers` stays valid.
 pub(crate) struct Slot {
     pub(crate) deque: Mutex<Option<Worker<Job>>>,
@@ -62,8 +63,10 @@ struct Threads {
 
 pub(crate) struct Registry {
     pub(crate) injector: Injector<Job>,
-    pub(crate) stealers: Box<[Stealer<Job>]>,
-    pub(crate) slots: Box<[Slot]>,
+    /// Per slot, once it was first used: the thief's end of its deque.
+    stealers: Box<[OnceLock<Stealer<Job>>]>,
+    /// Per slot, once it was first used.
+    slots: Box<[OnceLock<Arc<Slot>>]>,
     pub(crate) sleep: Sleep,
     pub(crate) config: Config,
     flags: AtomicUsize,
@@ -92,20 +95,10 @@ pub(crate) struct Registry {
 impl Registry {
     pub(crate) fn new(config: Config) -> Result<Arc<Registry>, BuildError> {
         let slots_n = config.max_workers + SPARE_SLOTS;
-        let deques: Vec<Worker<Job>> = (0..slots_n).map(|_| Worker::new_lifo()).collect();
-        let stealers = deques.iter().map(Worker::stealer).collect();
-        let slots = deques
-            .into_iter()
-            .map(|d| Slot {
-                deque: Mutex::new(Some(d)),
-                stats: CachePadded::new(SlotStats::default()),
-                root: CachePadded::new(AtomicUsize::new(0)),
-            })
-            .collect();
         let registry = Arc::new(Registry {
             injector: Injector::new(),
-            stealers,
-            slots,
+            stealers: (0..slots_n).map(|_| OnceLock::new()).collect(),
+            slots: (0..slots_n).map(|_| OnceLock::new()).collect(),
             sleep: Sleep::new(slots_n, num_cpus::get()),
             flags: AtomicUsize::new(0),
             alive: AtomicUsize::new(0),
@@ -160,6 +153,24 @@ impl Registry {
     /// for work steps down (`try_begin_shed`).
     pub(crate) fn over_capacity(&self) -> bool {
         self.unblocked() > self.config.max_workers
+    }
+
+    /// Slot `index`, which a thread has held (the slot of a worker, or of
+    /// a job it pushed).
+    pub(crate) fn slot(&self, index: usize) -> &Arc<Slot> {
+        self.slots[index]
+            .get()
+            .expect("a slot is made before its first thread starts")
+    }
+
+    /// Slot `index`, if a thread ever held it.
+    pub(crate) fn used_slot(&self, index: usize) -> Option<&Arc<Slot>> {
+        self.slots[index].get()
+    }
+
+    /// The thief's end of slot `index`'s deque, if the slot was ever used.
+    pub(crate) fn stealer(&self, index: usize) -> Option<&Stealer<Job>> {
+        self.stealers[index].get()
     }
 
     /// The slots a search must look at: those below `scan_bound`.
@@ -243,6 +254,15 @@ impl Registry {
         };
         let index = threads.free_slots.swap_remove(position);
         threads.occupied[index] = true;
+        self.slots[index].get_or_init(|| {
+            let deque = Worker::new_lifo();
+            let _ = self.stealers[index].set(deque.stealer());
+            Arc::new(Slot {
+                deque: Mutex::new(Some(deque)),
+                stats: CachePadded::new(SlotStats::default()),
+                root: CachePadded::new(AtomicUsize::new(0)),
+            })
+        });
         if index >= self.scan_bound.load(Ordering::Relaxed) {
             // Release, before the thread that will push onto this slot's
             // deque exists: pairs with the Acquire in `scan_bound`.
@@ -355,7 +375,7 @@ impl Registry {
         debug_assert!(deque.is_empty(), "a retiring worker has no queued work");
         {
             let mut threads = lock(&self.threads);
-            *lock(&self.slots[index].deque) = Some(deque);
+            *lock(&self.slot(index).deque) = Some(deque);
             Self::free_slot(&mut threads, &self.scan_bound, index);
         }
         // SeqCst fence between our `alive` decrement (in `try_begin_retire`)
@@ -374,7 +394,7 @@ impl Registry {
     pub(crate) fn exit_worker(&self, index: usize, deque: Worker<Job>) {
         let last = {
             let mut threads = lock(&self.threads);
-            *lock(&self.slots[index].deque) = Some(deque);
+            *lock(&self.slot(index).deque) = Some(deque);
             Self::free_slot(&mut threads, &self.scan_bound, index);
             self.alive.fetch_sub(1, Ordering::SeqCst) == 1
         };
@@ -389,6 +409,7 @@ impl Registry {
         !self.injector.is_empty()
             || self.stealers[..self.scan_bound()]
                 .iter()
+                .filter_map(OnceLock::get)
                 .any(|s| !s.is_empty())
     }
 
@@ -462,7 +483,7 @@ impl Registry {
                 self.on_injector_pop();
                 self.abort(&job, lifecycle);
             }
-            for stealer in self.stealers.iter() {
+            for stealer in self.stealers.iter().filter_map(OnceLock::get) {
                 while let Some(job) = stealer.steal().success() {
                     found = true;
                     self.abort(&job, lifecycle);
@@ -623,13 +644,18 @@ impl Registry {
             workers_idle: self.sleep.counts().sleeping(),
             workers_blocked: self.blocked.load(Ordering::Relaxed),
             tasks_queued: self.injector.len()
-                + self.stealers.iter().map(Stealer::len).sum::<usize>(),
+                + self
+                    .stealers
+                    .iter()
+                    .filter_map(OnceLock::get)
+                    .map(Stealer::len)
+                    .sum::<usize>(),
             tasks_cancelled: self.cancelled.load(Ordering::Relaxed),
             threads_started: self.started.load(Ordering::Relaxed),
             threads_retired: self.retired.load(Ordering::Relaxed),
             ..Stats::default()
         };
-        for slot in self.slots.iter() {
+        for slot in self.slots.iter().filter_map(OnceLock::get) {
             slot.stats.add_to(&mut stats);
         }
         stats

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crossbeam_deque::{Steal, Worker};
 
 use crate::deadline::Deadline;
-use crate::registry::{Registry, BROKEN, CANCEL_QUEUED, SHUTDOWN};
+use crate::registry::{Registry, Slot, BROKEN, CANCEL_QUEUED, SHUTDOWN};
 use crate::sleep::Wake;
 use crate::stats::SlotStats;
 use crate::sync::{fence, lock, Ordering};
@@ -36,6 +36,8 @@ thread_local! {
 pub(crate) struct WorkerCtx {
     registry: Arc<Registry>,
     index: usize,
+    /// `registry.slot(index)`, kept at hand for the per-task counters.
+    slot: Arc<Slot>,
     deque: Worker<Job>,
     /// Where the next steal attempt starts, so thieves spread out.
     next_victim: Cell<usize>,
@@ -77,12 +79,14 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
     // caught at the task boundary): a panic here is our bug, and a worker
     // that died of it would strand the tasks and counts it holds.
     let guard = AbortIfPanic("a worker's run loop");
-    let deque = lock(&registry.slots[index].deque)
+    let slot = Arc::clone(registry.slot(index));
+    let deque = lock(&slot.deque)
         .take()
         .expect("a starting worker finds its slot's deque");
     let ctx = Rc::new(WorkerCtx {
         registry: Arc::clone(&registry),
         index,
+        slot,
         deque,
         next_victim: Cell::new(index + 1),
         searching_at_start: Cell::new(true),
@@ -285,10 +289,13 @@ impl WorkerCtx {
                 if victim == self.index {
                     continue;
                 }
-                match registry.stealers[victim].steal() {
+                let Some(stealer) = registry.stealer(victim) else {
+                    continue;
+                };
+                match stealer.steal() {
                     Steal::Success(job) => {
                         self.next_victim.set(victim);
-                        SlotStats::bump(&registry.slots[self.index].stats.stolen, 1);
+                        SlotStats::bump(&self.slot.stats.stolen, 1);
                         return Some(job);
                     }
                     Steal::Retry => retry = true,
@@ -309,7 +316,7 @@ impl WorkerCtx {
         if !self.deque.is_empty() {
             return self.execute(job);
         }
-        let root = &self.registry.slots[self.index].root;
+        let root = &self.slot.root;
         // Each store comes before every push this task (or the next one)
         // makes; a waiter that steals one of those pushes therefore sees
         // this store or a later one (see `help_under`).
@@ -331,7 +338,7 @@ impl WorkerCtx {
             registry.abort(&job, lifecycle);
             return;
         }
-        let stats = &registry.slots[self.index].stats;
+        let stats = &self.slot.stats;
         SlotStats::bump(&stats.running, 1);
         // The task catches its own panic; this catches one from dropping
         // what it left behind (a returned value whose handle is gone, whose
@@ -379,14 +386,21 @@ impl WorkerCtx {
     pub(crate) fn help_under(&self, target: usize, ready: &dyn Fn() -> bool) -> bool {
         let registry = &self.registry;
         let bound = registry.scan_bound();
-        let Some(victim) = (0..bound)
-            .find(|&i| i != self.index && registry.slots[i].root.load(Ordering::Acquire) == target)
-        else {
+        let marks_target = |i: usize| {
+            i != self.index
+                && registry
+                    .used_slot(i)
+                    .is_some_and(|slot| slot.root.load(Ordering::Acquire) == target)
+        };
+        let Some(victim) = (0..bound).find(|&i| marks_target(i)) else {
+            return false;
+        };
+        let Some(stealer) = registry.stealer(victim) else {
             return false;
         };
         let mut ran = false;
         while !ready() {
-            let job = match registry.stealers[victim].steal() {
+            let job = match stealer.steal() {
                 Steal::Success(job) => job,
                 Steal::Retry => continue,
                 Steal::Empty => break,
@@ -394,11 +408,11 @@ impl WorkerCtx {
             // The steal synchronised with the push of `job`, which came
             // after any later change of the victim's root: if the mark
             // still names `target`, `job` was spawned under it.
-            if registry.slots[victim].root.load(Ordering::Acquire) != target {
+            if !marks_target(victim) {
                 registry.inject(job);
                 break;
             }
-            SlotStats::bump(&registry.slots[self.index].stats.stolen, 1);
+            SlotStats::bump(&self.slot.stats.stolen, 1);
             self.execute(job);
             ran = true;
         }
