@@ -87,6 +87,66 @@ fn a_waiter_claims_its_queued_task_without_a_spare() {
     });
 }
 
+/// While `shutdown(wait)` drains the pool, its only worker waits for an
+/// async task whose waker fires only then: the re-queued task still gets a
+/// worker (a spare may start while the pool drains), and `shutdown`
+/// returns once everything ran.
+#[test]
+fn a_pool_that_drains_still_stands_in_for_a_blocked_worker() {
+    within(HANG, "drain with a blocked worker", || {
+        let pool = Arc::new(pool(1));
+        let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let p = pool.clone();
+        let outer = pool.submit(move || {
+            let inner = p.spawn(async move { rx.await.unwrap() + 1 });
+            started_tx.send(()).unwrap();
+            inner.result().unwrap()
+        });
+        started_rx.recv().unwrap();
+        eventually("the worker blocks on its async task", || {
+            pool.stats().workers_blocked == 1
+        });
+        let closer = {
+            let pool = pool.clone();
+            std::thread::spawn(move || pool.shutdown(true))
+        };
+        eventually("shutdown has begun", || pool.is_shutdown());
+        tx.send(41).unwrap(); // only now can the async task finish
+        closer.join().unwrap();
+        assert_eq!(outer.result().unwrap(), 42);
+        let stats = pool.stats();
+        assert_eq!((stats.workers_alive, stats.workers_blocked), (0, 0));
+        assert_eq!(stats.tasks_completed, 2);
+    });
+}
+
+/// A worker blocked on another pool while its own pool shuts down without
+/// waiting: `shutdown(false)` returns at once, the waiter finishes once
+/// the other pool's task does, and then every thread exits.
+#[test]
+fn shutdown_without_waiting_leaves_a_blocked_worker_to_finish() {
+    within(HANG, "shutdown(false) with a blocked worker", || {
+        let a = Arc::new(pool(2));
+        let b = pool(1);
+        let gate = Gate::new();
+        let g = gate.clone();
+        let slow = Arc::new(b.submit(move || g.wait()));
+        let s = slow.clone();
+        let waiting = a.submit(move || {
+            s.wait();
+            7
+        });
+        eventually("the waiter blocks", || a.stats().workers_blocked == 1);
+        a.shutdown(false);
+        assert!(!waiting.done());
+        gate.open();
+        assert_eq!(waiting.result().unwrap(), 7);
+        a.shutdown(true);
+        assert_eq!(a.stats().workers_alive, 0);
+    });
+}
+
 /// How a node of a random tree waits for its children.
 #[derive(Clone, Copy, Debug)]
 enum Join {
