@@ -74,28 +74,33 @@ pub(crate) fn wait_until(awaited: &dyn Awaited, deadline: Deadline) -> bool {
         Some(ctx) => wait_loop(
             awaited,
             deadline,
+            BLOCKING_GRACE,
             || run_dependencies(ctx, awaited),
             || ctx.registry().begin_blocking(),
         ),
-        None => wait_loop(awaited, deadline, || false, || ()),
+        None => wait_loop(awaited, deadline, Duration::ZERO, || false, || ()),
     }
 }
 
-/// The wait loop itself, with the two things only a worker does passed in:
-/// `run_dependencies` (claim or help; true if it ran anything) and `block`
-/// (count as blocked until the returned guard drops).
+/// The wait loop itself, with what only a worker does passed in:
+/// `run_dependencies` (claim or help; true if it ran anything), `block`
+/// (count as blocked until the returned guard drops) and `grace`.
+///
+/// The first park lasts at most `grace` and does not call `block`: most
+/// waits of a worker for a running task end within it (a stolen fork-join
+/// half), and a spare is a thread to wake or start. A longer wait then
+/// counts as blocked, so the pool's parallelism is lost for at most
+/// `grace`. (A thread that calls for no spare passes zero: a timed park
+/// wakes measurably slower than a plain one, ~23 µs against ~6 µs for an
+/// idle round trip on 2 vCPUs.)
 pub(crate) fn wait_loop<G>(
     awaited: &dyn Awaited,
     deadline: Deadline,
+    grace: Duration,
     run_dependencies: impl Fn() -> bool,
     block: impl Fn() -> G,
 ) -> bool {
-    // The first park is a short grace period without calling for a spare:
-    // most waits for a running task end within it (a stolen fork-join
-    // half), and a spare is a thread to wake or start. A longer wait then
-    // counts as blocked, so the pool's parallelism is lost for at most
-    // this long.
-    let mut grace = true;
+    let mut grace = (!grace.is_zero()).then_some(grace);
     loop {
         if awaited.is_ready() {
             return true;
@@ -114,9 +119,8 @@ pub(crate) fn wait_loop<G>(
         if !awaited.register() {
             return true;
         }
-        if std::mem::take(&mut grace) {
-            let left = deadline.remaining().unwrap_or(BLOCKING_GRACE);
-            park_timeout(left.min(BLOCKING_GRACE));
+        if let Some(grace) = grace.take() {
+            park_timeout(deadline.remaining().map_or(grace, |left| left.min(grace)));
             continue;
         }
         let _blocking = block();

@@ -217,6 +217,7 @@ fn claim_or_block(handle: &TaskHandle<u32>) -> Option<Ran> {
     let ready = wait_loop(
         &handle.awaited(),
         Deadline::Never,
+        std::time::Duration::from_micros(100),
         || match handle.claimable(POOL) {
             Some(job) => {
                 ran.set(Some(job.run(&stats)));
