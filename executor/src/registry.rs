@@ -155,8 +155,8 @@ impl Registry {
         self.unblocked() > self.config.max_workers
     }
 
-    /// Slot `index`, which a thread has held (the slot of a worker, or of
-    /// a job it pushed).
+    /// Slot `index`, which must have been used (it is the slot of a running
+    /// or exited worker).
     pub(crate) fn slot(&self, index: usize) -> &Arc<Slot> {
         self.slots[index]
             .get()

@@ -317,12 +317,19 @@ impl WorkerCtx {
             return self.execute(job);
         }
         let root = &self.slot.root;
+        // The mark names the task by address, so the task is kept alive
+        // until the mark is cleared: a new task at the same address must
+        // never find a stale mark naming it.
+        let keep_alive = Job(Arc::clone(&job.0));
         // Each store comes before every push this task (or the next one)
         // makes; a waiter that steals one of those pushes therefore sees
         // this store or a later one (see `help_under`).
         root.store(job.addr(), Ordering::Release);
         self.execute(job);
         root.store(0, Ordering::Release);
+        // Possibly the last reference: dropping it may drop a result nobody
+        // claimed, whose `Drop` may panic (as `execute` guards against too).
+        unwind::contain("dropping a finished task", move || drop(keep_alive));
     }
 
     /// Runs `job` on this thread (from the run loop, or claimed by a wait).
