@@ -67,9 +67,9 @@ impl Subject<'_> {
                 ),
                 format!(
                     "Spawns `{fn_name}` once per item of `items` on `{pool}` and yields the \
-                     results in input order.\n\n{items} Every item is spawned before this \
-                     returns (an `async fn` task has no bounded window); the results are \
-                     waited for as the iterator is consumed."
+                     results in input order (`pool.map_async_named`).\n\n{items} The input \
+                     is taken lazily, with a bounded window of tasks in flight, so an endless \
+                     iterator is fine."
                 ),
             )
         } else {

@@ -114,20 +114,10 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
             quote! {
                 impl ::core::iter::Iterator<
                     Item = ::core::result::Result<#output, #krate::TaskError>,
-                >
+                > + 'pool
             },
-            quote! {
-                // Paths spelled out: no trait needs to be in scope at the call site.
-                let handles: ::std::vec::Vec<#krate::TaskHandle<#output>> =
-                    ::core::iter::Iterator::collect(::core::iter::Iterator::map(
-                        ::core::iter::IntoIterator::into_iter(items),
-                        |#item_pat| self::submit(#pool, #(#idents),*),
-                    ));
-                ::core::iter::Iterator::map(
-                    ::core::iter::IntoIterator::into_iter(handles),
-                    #krate::TaskHandle::result,
-                )
-            },
+            // Lazy, with a bounded window of tasks in flight, like `map`.
+            quote!(#pool.map_async_named(#task_name, items, |#item_pat| #call)),
         )
     } else {
         (
@@ -328,7 +318,9 @@ mod tests {
         );
         assert!(out.starts_with("async fn fetch"));
         assert!(out.contains("{ pool . spawn_named (\"fetch\" , super :: fetch (url)) }"));
-        assert!(out.contains("-> impl :: core :: iter :: Iterator < Item = :: core :: result :: Result < u8 , :: executor :: TaskError > , >"));
+        assert!(out.contains("-> impl :: core :: iter :: Iterator < Item = :: core :: result :: Result < u8 , :: executor :: TaskError > , > + 'pool"));
+        assert!(out
+            .contains("pool . map_async_named (\"fetch\" , items , | url | super :: fetch (url))"));
     }
 
     #[test]

@@ -287,3 +287,22 @@ fn a_renamed_crate_path_is_used() {
         .collect();
     assert_eq!(out, [-1, -2]);
 }
+
+#[test]
+fn async_map_over_an_endless_input_yields_its_first_results() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(2)
+        .build()
+        .unwrap();
+    // An endless input: an eager map would never return.
+    let first: Vec<u64> = double_async::map(&pool, 0..)
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(first, [0, 2, 4, 6, 8]);
+    let failures: Vec<String> = boom_async::map(&pool, [0, 1])
+        .filter_map(Result::err)
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(failures, ["task 'async-boom' panicked: async 1"]);
+}

@@ -118,6 +118,7 @@ mod handle;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod map;
+mod map_async;
 mod pool;
 mod registry;
 mod scope;
@@ -135,6 +136,7 @@ pub use completion::{as_completed, AsCompleted, AsCompletedStream, AsCompletedTi
 pub use error::{Panic, SubmitError, TaskError};
 pub use handle::{Outcome, TaskHandle, TaskId};
 pub use map::{Map, MapOptions};
+pub use map_async::MapAsync;
 pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
