@@ -26,6 +26,7 @@ use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
+use std::time::Duration;
 
 use crate::blocking::{self, Awaited};
 use crate::deadline::Deadline;
@@ -208,8 +209,88 @@ impl<T> ScopedHandle<'_, T> {
         self.inner.done()
     }
 
-    /// Blocks until the task is done; on a worker thread it runs other
-    /// tasks meanwhile, as [`TaskHandle::wait`] does.
+    /// True while a worker runs the task.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.scope(|s| {
+    ///     let handle = s.submit(move || rx.recv().unwrap());
+    ///     while !handle.running() {
+    ///         std::thread::yield_now();
+    ///     }
+    ///     tx.send(()).unwrap();
+    ///     handle.wait();
+    ///     assert!(!handle.running() && handle.done());
+    /// });
+    /// ```
+    pub fn running(&self) -> bool {
+        self.inner.running()
+    }
+
+    /// True if the task was cancelled (by [`cancel`](Self::cancel) or by
+    /// `shutdown_with(_, true)`): it never ran.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.scope(|s| {
+    ///     let blocker = s.submit(move || rx.recv().unwrap());
+    ///     let queued = s.submit(|| 1);
+    ///     assert!(queued.cancel() && queued.cancelled());
+    ///     tx.send(()).unwrap();
+    ///     blocker.wait();
+    /// });
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        self.inner.cancelled()
+    }
+
+    /// Blocks until the task is done or `timeout` passes; returns whether
+    /// it is done (see [`TaskHandle::wait_timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.scope(|s| {
+    ///     let handle = s.submit(move || rx.recv().unwrap());
+    ///     assert!(!handle.wait_timeout(Duration::from_millis(5)));
+    ///     tx.send(()).unwrap();
+    ///     assert!(handle.wait_timeout(Duration::MAX));
+    /// });
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.inner.wait_timeout(timeout)
+    }
+
+    /// Like [`result`](Self::result) but gives up after `timeout`, handing
+    /// the handle back (see [`TaskHandle::result_timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<u32>();
+    /// let got = pool.scope(|s| {
+    ///     let handle = s.submit(move || rx.recv().unwrap() + 1);
+    ///     let handle = handle.result_timeout(Duration::from_millis(5)).unwrap_err();
+    ///     tx.send(41).unwrap();
+    ///     handle.result_timeout(Duration::MAX).ok().unwrap()
+    /// });
+    /// assert_eq!(got.unwrap(), 42);
+    /// ```
+    pub fn result_timeout(self, timeout: Duration) -> Result<Result<T, TaskError>, Self> {
+        if self.wait_timeout(timeout) {
+            Ok(self.result())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Blocks until the task is done; on a worker thread it runs the task
+    /// itself if it is still queued, as [`TaskHandle::wait`] does.
     ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
