@@ -136,9 +136,6 @@ pub(crate) struct Chunk<T> {
     nanos: u64,
 }
 
-/// The body of a chunk task: `f` on every item, each panic caught on its
-/// own so that the other items still deliver. Stops early once the map was
-/// dropped (nobody will read the rest).
 /// Takes the next chunk of at most `n` inputs; `None` once they run out.
 pub(crate) fn take_chunk<I: Iterator>(inputs: &mut I, n: usize) -> Option<Vec<I::Item>> {
     let items: Vec<I::Item> = inputs.by_ref().take(n).collect();
@@ -162,6 +159,9 @@ where
     move || run_chunk(items, &*f, &abandoned)
 }
 
+/// The body of a chunk task: `f` on every item, each panic caught on its
+/// own so that the other items still deliver. Stops early once the map was
+/// dropped (nobody will read the rest).
 fn run_chunk<X, T, F>(items: Vec<X>, f: &F, abandoned: &AtomicBool) -> Chunk<T>
 where
     F: Fn(X) -> T,

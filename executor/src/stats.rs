@@ -64,8 +64,9 @@ pub(crate) struct SlotStats {
 }
 
 impl SlotStats {
-    /// Adds one to `counter`. Only the owning worker writes, so a plain
-    /// load and store suffice (no locked read-modify-write on the hot path).
+    /// Adds `delta` (which may be negative) to `counter`. Only the owning
+    /// worker writes, so a plain load and store suffice (no locked
+    /// read-modify-write on the hot path).
     pub(crate) fn bump(counter: &AtomicU64, delta: i64) {
         let value = counter.load(Ordering::Relaxed);
         counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
