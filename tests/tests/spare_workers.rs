@@ -246,7 +246,7 @@ fn compute(pool: &Arc<ThreadPoolExecutor>, node: Node) -> u64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(support::stress_size(32, 2_000) as u32))]
 
     /// Random trees of nested waits of every kind, several roots at once,
     /// each root holding one shared lock across its whole subtree's joins
@@ -254,7 +254,7 @@ proptest! {
     /// before the others are queued, so while it waits for children stolen
     /// by other workers, the others are queued in the pool: a waiter that
     /// ran one of them on its stack would take the lock its own stack holds
-    /// and hang.
+    /// and hang. 32 cases by default, 2,000 with `EXECUTOR_STRESS=full`.
     #[test]
     fn nested_waits_of_every_kind_finish_with_the_right_values(
         workers in 1usize..=4,
