@@ -6,6 +6,13 @@
 //! registered once: a callback pushes its handle's index into a shared
 //! [`Inbox`] and wakes the one consumer. Nothing ever rescans the handles, so
 //! `n` handles cost O(n) in total however they finish.
+//!
+//! When the consumer stops (a `wait` returns, an [`AsCompleted`] is dropped
+//! or gives its handles back), it closes the inbox and takes its callbacks
+//! off the handles it did not consume, by the keys [`Inbox::watch`]
+//! returned. So nothing it registered outlives it, and polling pending
+//! handles again and again (Python's `wait(not_done, timeout)` loop) holds
+//! no more memory than polling them once.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -23,7 +30,7 @@ use crate::blocking::{self, Awaited};
 use crate::deadline::Deadline;
 use crate::handle::{Outcome, TaskHandle};
 use crate::sync::lock_std as lock;
-use crate::task::Job;
+use crate::task::{CallbackKey, Job};
 
 /// Where done callbacks report, and where the one consumer waits for them.
 pub(crate) struct Inbox {
@@ -63,10 +70,26 @@ impl Inbox {
 
     /// Registers a done callback on `handle` that reports `index` here.
     /// With `record` false only the counters move (for [`wait`], which
-    /// needs no order).
-    pub(crate) fn watch<T>(self: &Arc<Self>, handle: &TaskHandle<T>, index: usize, record: bool) {
+    /// needs no order). Returns the callback's key, for [`Inbox::unwatch`];
+    /// `None` if the handle was done and the callback ran already.
+    pub(crate) fn watch<T>(
+        self: &Arc<Self>,
+        handle: &TaskHandle<T>,
+        index: usize,
+        record: bool,
+    ) -> Option<CallbackKey> {
         let inbox = Arc::clone(self);
-        handle.add_done_callback(move |outcome| inbox.push(index, outcome, record));
+        handle.add_done_callback_keyed(move |outcome| inbox.push(index, outcome, record))
+    }
+
+    /// Takes the callback that [`watch`](Self::watch) registered off
+    /// `handle`, if it has not run. One that is already running (its task
+    /// just finished) finds the inbox closed, if the consumer closed it
+    /// first, and pushes nothing.
+    pub(crate) fn unwatch<T>(handle: &TaskHandle<T>, key: Option<CallbackKey>) {
+        if let Some(key) = key {
+            handle.remove_done_callback(key);
+        }
     }
 
     /// Called once per handle, by its done callback.
@@ -81,6 +104,11 @@ impl Inbox {
         }
         let (thread, waker) = {
             let mut state = lock(&self.state);
+            // Checked again under the lock that `close` takes after setting
+            // it: a closed inbox stays empty.
+            if self.closed.load(Ordering::Relaxed) {
+                return;
+            }
             if record {
                 state.ready.push(index);
             }
@@ -256,16 +284,17 @@ where
 {
     let inbox = Inbox::new();
     let handles: Vec<Option<TaskHandle<T>>> = handles.into_iter().map(Some).collect();
-    for (index, handle) in handles.iter().enumerate() {
-        if let Some(handle) = handle {
-            // A handle that is already done runs the callback right here,
-            // so those come first, in input order.
-            inbox.watch(handle, index, true);
-        }
-    }
+    // A handle that is already done runs the callback right here, so those
+    // come first, in input order.
+    let keys = handles
+        .iter()
+        .enumerate()
+        .map(|(index, handle)| handle.as_ref().and_then(|h| inbox.watch(h, index, true)))
+        .collect();
     AsCompleted {
         remaining: handles.len(),
         handles,
+        keys,
         inbox,
         local: VecDeque::new(),
         seen: 0,
@@ -293,6 +322,9 @@ where
 pub struct AsCompleted<T> {
     /// Input order; `None` once yielded.
     handles: Vec<Option<TaskHandle<T>>>,
+    /// The key of each handle's done callback (`None` if it ran at once),
+    /// to take the callbacks of the handles not yielded off again.
+    keys: Vec<Option<CallbackKey>>,
     remaining: usize,
     inbox: Arc<Inbox>,
     /// Finished indices moved out of the inbox, not yet yielded.
@@ -353,11 +385,25 @@ impl<T> AsCompleted<T> {
     /// # drop((first, rest));
     /// ```
     pub fn into_pending(mut self) -> Vec<TaskHandle<T>> {
+        self.release();
         self.remaining = 0;
         std::mem::take(&mut self.handles)
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    /// Stops listening: closes the inbox and takes the done callbacks off
+    /// the handles not yielded yet (a yielded handle's callback has run),
+    /// so nothing of this iteration stays registered on them. Idempotent.
+    fn release(&mut self) {
+        self.inbox.close();
+        for (handle, key) in self.handles.iter().zip(self.keys.iter_mut()) {
+            if let Some(handle) = handle {
+                Inbox::unwatch(handle, key.take());
+            }
+        }
+        self.keys = Vec::new();
     }
 
     /// Whether a completion is waiting to be yielded, without blocking.
@@ -525,7 +571,7 @@ impl<T> fmt::Debug for AsCompletedStream<T> {
 
 impl<T> Drop for AsCompleted<T> {
     fn drop(&mut self) {
-        self.inbox.close();
+        self.release();
     }
 }
 

@@ -11,7 +11,7 @@ use crate::blocking::{self, Awaited};
 use crate::deadline::Deadline;
 use crate::error::TaskError;
 use crate::task::state::Snapshot;
-use crate::task::{Job, TaskRef};
+use crate::task::{CallbackKey, Job, TaskRef};
 
 /// Identifies a task while it is alive; see [`TaskHandle::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -236,7 +236,24 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(rx.recv().unwrap(), Outcome::Completed);
     /// ```
     pub fn add_done_callback(&self, f: impl FnOnce(Outcome) + Send + 'static) {
-        self.task.core().add_callback(Box::new(f));
+        drop(self.add_done_callback_keyed(f));
+    }
+
+    /// [`add_done_callback`](Self::add_done_callback), returning the key
+    /// that takes the callback off again ([`remove_done_callback`](Self::remove_done_callback));
+    /// `None` when the task was done and `f` ran here already.
+    pub(crate) fn add_done_callback_keyed(
+        &self,
+        f: impl FnOnce(Outcome) + Send + 'static,
+    ) -> Option<CallbackKey> {
+        self.task.core().add_callback(Box::new(f))
+    }
+
+    /// Takes the callback `key` off the task unless the task finished
+    /// first; returns whether it did. If not, the callback has run or is
+    /// running, once (see `Core::remove_callback`).
+    pub(crate) fn remove_done_callback(&self, key: CallbackKey) -> bool {
+        self.task.core().remove_callback(key)
     }
 
     /// The outcome, once done.

@@ -119,9 +119,10 @@ where
         // each is counted once: before, or by its callback (which runs at
         // once if it finished in between).
         let inbox = Inbox::new();
-        for &index in &unfinished {
-            inbox.watch(&handles[index], index, false);
-        }
+        let keys: Vec<_> = unfinished
+            .iter()
+            .map(|&index| inbox.watch(&handles[index], index, false))
+            .collect();
         let ready = || {
             satisfied(
                 done_before + inbox.pushed(),
@@ -138,7 +139,12 @@ where
             )
         };
         inbox.block_until(&ready, &claim, deadline);
+        // Leave nothing behind on the handles still pending: a caller that
+        // polls them again and again must not pile up callbacks.
         inbox.close();
+        for (&index, key) in unfinished.iter().zip(keys) {
+            Inbox::unwatch(&handles[index], key);
+        }
     }
 
     let (done, not_done) = handles.into_iter().partition(TaskHandle::done);

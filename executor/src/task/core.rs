@@ -6,6 +6,11 @@
 //! owner, after it saw a terminal state with `Acquire`). Waiters are kept
 //! behind a per-task mutex that is only touched when someone actually waits,
 //! so the common path (the task finishes before anybody asks) takes no lock.
+//!
+//! A waiter that gives up takes itself off the list again (a timed wait's
+//! thread, a done callback by its [`CallbackKey`]), and the list is freed
+//! once empty: waits that return leave nothing behind on a task that is
+//! still pending, however often they poll it.
 
 use std::task::Waker;
 
@@ -22,8 +27,28 @@ type Callback = Box<dyn FnOnce(Outcome) + Send + 'static>;
 struct Waiters {
     threads: Vec<thread::Thread>,
     waker: Option<Waker>,
-    callbacks: Vec<Callback>,
+    /// In the order they were added, which is the order they run in.
+    callbacks: Vec<(CallbackKey, Callback)>,
+    /// The key the next callback gets.
+    next_key: usize,
 }
+
+impl Waiters {
+    fn is_empty(&self) -> bool {
+        self.threads.is_empty() && self.waker.is_none() && self.callbacks.is_empty()
+    }
+}
+
+/// Names a done callback registered on a task, to take it off again with
+/// [`Core::remove_callback`] (a wait that returns removes what it added).
+///
+/// Keys count up within one waiter list, and a list is freed only once
+/// empty, so no two callbacks registered on a task at the same time share
+/// a key. A key is not `Clone` and removal consumes it: a stale key (its
+/// callback ran, so the task is terminal and has no list any more) can
+/// never remove a later callback.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CallbackKey(usize);
 
 pub(crate) struct Core<T> {
     state: AtomicUsize,
@@ -153,7 +178,7 @@ impl<T> Core<T> {
             waker.wake();
         }
         let outcome = Outcome::from_snapshot(now);
-        for callback in waiters.callbacks {
+        for (_, callback) in waiters.callbacks {
             run_callback(callback, outcome);
         }
     }
@@ -193,8 +218,12 @@ impl<T> Core<T> {
     /// up leaves nothing behind.
     pub(crate) fn deregister_thread(&self) {
         let me = thread::current().id();
-        if let Some(waiters) = lock(&self.waiters).as_mut() {
+        let mut slot = lock(&self.waiters);
+        if let Some(waiters) = slot.as_mut() {
             waiters.threads.retain(|t| t.id() != me);
+            if waiters.is_empty() {
+                *slot = None;
+            }
         }
     }
 
@@ -208,14 +237,56 @@ impl<T> Core<T> {
         .is_ok()
     }
 
-    /// Adds a done callback, or runs it here and now if the task is terminal.
-    pub(crate) fn add_callback(&self, callback: Callback) {
+    /// Adds a done callback and returns its key, or runs it here and now
+    /// (returning `None`) if the task is terminal.
+    pub(crate) fn add_callback(&self, callback: Callback) -> Option<CallbackKey> {
         let mut slot = Some(callback);
-        if let Err(terminal) = self.register(|w| w.callbacks.extend(slot.take())) {
+        let mut key = None;
+        let registered = self.register(|w| {
+            if let Some(callback) = slot.take() {
+                let k = w.next_key;
+                w.next_key += 1;
+                w.callbacks.push((CallbackKey(k), callback));
+                key = Some(CallbackKey(k));
+            }
+        });
+        if let Err(terminal) = registered {
             if let Some(callback) = slot.take() {
                 run_callback(callback, Outcome::from_snapshot(terminal));
             }
         }
+        key
+    }
+
+    /// Takes the callback `key` off the task, unless the task became
+    /// terminal first. Returns whether it did.
+    ///
+    /// Each callback runs at most once, and exactly once unless removed:
+    /// - `true`: it was removed (and dropped); it never runs.
+    /// - `false`: the task became terminal first and its finisher took the
+    ///   whole list (under the same lock), so the callback has run, is
+    ///   running or is about to run, exactly once; possibly after this
+    ///   returned. A caller whose callback must not act late makes it check
+    ///   a flag of its own (as the `Inbox` does with `closed`).
+    pub(crate) fn remove_callback(&self, key: CallbackKey) -> bool {
+        let removed = {
+            let mut slot = lock(&self.waiters);
+            let Some(waiters) = slot.as_mut() else {
+                return false;
+            };
+            let Some(at) = waiters.callbacks.iter().position(|(k, _)| *k == key) else {
+                return false;
+            };
+            let removed = waiters.callbacks.remove(at);
+            if waiters.is_empty() {
+                *slot = None;
+            }
+            removed
+        };
+        // Dropped here, after the lock: a callback's captures may run code
+        // of their own when dropped.
+        drop(removed);
+        true
     }
 
     /// Takes the task's output.
@@ -251,4 +322,95 @@ impl<T> Core<T> {
 /// take down the worker or the other callbacks.
 fn run_callback(callback: Callback, outcome: Outcome) {
     unwind::contain("a done callback", || callback(outcome));
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn pending() -> Core<u32> {
+        Core::new(None, Snapshot::SCHEDULED)
+    }
+
+    fn finish(core: &Core<u32>) {
+        assert!(core.transition_to_running());
+        core.finish(Ok(1));
+    }
+
+    /// A callback that counts its runs in `calls`.
+    fn counting(calls: &Arc<StdAtomicUsize>) -> Callback {
+        let calls = Arc::clone(calls);
+        Box::new(move |_| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+    }
+
+    fn runs(calls: &Arc<StdAtomicUsize>) -> usize {
+        calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_removed_callback_never_runs_and_the_others_still_do() {
+        let core = pending();
+        let (a, b, c) = (Arc::default(), Arc::default(), Arc::default());
+        let key_a = core.add_callback(counting(&a)).unwrap();
+        let key_b = core.add_callback(counting(&b)).unwrap();
+        let key_c = core.add_callback(counting(&c)).unwrap();
+        assert_ne!(key_a, key_b);
+        assert_ne!(key_b, key_c);
+        assert!(core.remove_callback(key_b));
+        finish(&core);
+        assert_eq!((runs(&a), runs(&b), runs(&c)), (1, 0, 1));
+        assert!(!core.remove_callback(key_a), "it ran: nothing to remove");
+        assert!(!core.remove_callback(key_c));
+        assert_eq!((runs(&a), runs(&c)), (1, 1));
+    }
+
+    #[test]
+    fn a_callback_added_to_a_done_task_runs_at_once_and_has_no_key() {
+        let core = pending();
+        finish(&core);
+        let calls = Arc::default();
+        assert!(core.add_callback(counting(&calls)).is_none());
+        assert_eq!(runs(&calls), 1);
+    }
+
+    #[test]
+    fn removing_the_last_waiter_frees_the_list() {
+        let core = pending();
+        let calls = Arc::default();
+        let key = core.add_callback(counting(&calls)).unwrap();
+        assert!(core.register_thread());
+        core.deregister_thread();
+        assert!(lock(&core.waiters).is_some(), "the callback is still there");
+        assert!(core.remove_callback(key));
+        assert!(lock(&core.waiters).is_none());
+        // Keys restart with a fresh list; the task still finishes cleanly.
+        let key = core.add_callback(counting(&calls)).unwrap();
+        assert!(core.remove_callback(key));
+        assert!(lock(&core.waiters).is_none());
+        finish(&core);
+        assert_eq!(runs(&calls), 0);
+    }
+
+    #[test]
+    fn keys_stay_distinct_among_live_callbacks_after_removals() {
+        let core = pending();
+        let calls: Vec<Arc<StdAtomicUsize>> = (0..4).map(|_| Arc::default()).collect();
+        let k0 = core.add_callback(counting(&calls[0])).unwrap();
+        let k1 = core.add_callback(counting(&calls[1])).unwrap();
+        assert!(core.remove_callback(k0));
+        let k2 = core.add_callback(counting(&calls[2])).unwrap();
+        assert_ne!(k1, k2);
+        assert!(core.remove_callback(k2));
+        let k3 = core.add_callback(counting(&calls[3])).unwrap();
+        assert_ne!(k1, k3);
+        finish(&core);
+        let counts: Vec<usize> = calls.iter().map(runs).collect();
+        assert_eq!(counts, [0, 1, 0, 1]);
+        assert!(!core.remove_callback(k1) && !core.remove_callback(k3));
+    }
 }

@@ -5,7 +5,7 @@ mod core;
 mod fn_task;
 pub(crate) mod state;
 
-pub(crate) use self::core::Core;
+pub(crate) use self::core::{CallbackKey, Core};
 pub(crate) use self::fn_task::FnTask;
 
 use std::sync::Arc;
