@@ -87,6 +87,11 @@ impl Inbox {
     /// just finished) finds the inbox closed, if the consumer closed it
     /// first, and pushes nothing.
     pub(crate) fn unwatch<T>(handle: &TaskHandle<T>, key: Option<CallbackKey>) {
+        // A done task's finisher takes (or took) its whole waiter list:
+        // the callback goes with it, no lock needed here.
+        if handle.done() {
+            return;
+        }
         if let Some(key) = key {
             handle.remove_done_callback(key);
         }
