@@ -1,6 +1,6 @@
 //! Loom models of the two protocols that must never lose a wake-up: a
 //! worker going to sleep racing a submitter, and a task finishing racing a
-//! cancel and a waiter. Run with
+//! cancel and a waiter (or a done callback being taken off again). Run with
 //! `RUSTFLAGS="--cfg loom" cargo test -p executor --lib --release loom_`.
 //!
 //! Loom reports a deadlock if any interleaving leaves a thread parked
@@ -202,6 +202,46 @@ fn loom_callback_vs_finish() {
         }));
         runner.join().unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// A done callback taken off while the task finishes: removal and the
+/// finisher's drain meet under the waiter lock, so the callback runs
+/// exactly once (the finisher won) or never (the removal won, reported by
+/// `remove_callback` returning true, and then not even later). A callback
+/// nobody removes runs exactly once either way.
+#[test]
+fn loom_remove_callback_vs_finish() {
+    loom::model(|| {
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let kept = Arc::new(AtomicUsize::new(0));
+        let removable = Arc::new(AtomicUsize::new(0));
+        let k = kept.clone();
+        let key = core.add_callback(Box::new(move |_| {
+            k.fetch_add(1, Ordering::SeqCst);
+        }));
+        assert!(key.is_some(), "the task is pending");
+        let runner = {
+            let core = core.clone();
+            thread::spawn(move || {
+                assert!(core.transition_to_running());
+                core.finish(Ok(1));
+            })
+        };
+        let r = removable.clone();
+        let removed = match core.add_callback(Box::new(move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+        })) {
+            Some(key) => core.remove_callback(key),
+            // The task finished first: the callback ran right here.
+            None => false,
+        };
+        if removed {
+            assert_eq!(removable.load(Ordering::SeqCst), 0);
+        }
+        runner.join().unwrap();
+        assert_eq!(removable.load(Ordering::SeqCst), usize::from(!removed));
+        assert_eq!(kept.load(Ordering::SeqCst), 1);
     });
 }
 
