@@ -261,6 +261,9 @@ pub(crate) fn is_failure(outcome: Outcome) -> bool {
 /// input order). The iterator blocks while nothing new has finished;
 /// [`AsCompleted::timeout`] bounds the whole iteration. Each handle gets one
 /// done callback, so `n` handles cost O(n) in total, and a million is fine.
+/// Once the iteration ends, is dropped, or gives its handles back
+/// ([`into_pending`](AsCompleted::into_pending), a [`TimedOut`]), nothing of
+/// it stays registered on the handles not yielded.
 /// For async code, [`AsCompleted::into_stream`] makes it a
 /// [`futures_core::Stream`].
 ///
@@ -377,6 +380,10 @@ impl<T> AsCompleted<T> {
 
     /// The handles not yielded yet, in input order (some may have finished
     /// in the meantime). Use it to stop early without losing any task.
+    /// The done callbacks this iteration registered are taken off them
+    /// first: nothing stays registered on the handles returned, so they
+    /// can be passed to `as_completed` or [`wait`](crate::wait()) again
+    /// and again at no growing cost.
     ///
     /// ```
     /// use executor::{as_completed, ThreadPoolExecutor};
@@ -521,7 +528,8 @@ pub struct AsCompletedStream<T> {
 }
 
 impl<T> AsCompletedStream<T> {
-    /// The handles not yielded yet, in input order.
+    /// The handles not yielded yet, in input order. As with
+    /// [`AsCompleted::into_pending`], nothing stays registered on them.
     ///
     /// ```
     /// use executor::{as_completed, ThreadPoolExecutor};
@@ -618,7 +626,8 @@ pub struct AsCompletedTimeout<T> {
 
 impl<T> AsCompletedTimeout<T> {
     /// The handles not yielded yet, in input order (empty after the
-    /// timeout was reported: they went with the error).
+    /// timeout was reported: they went with the error). As with
+    /// [`AsCompleted::into_pending`], nothing stays registered on them.
     ///
     /// ```
     /// use std::time::Duration;
@@ -675,7 +684,8 @@ impl<T> fmt::Debug for AsCompletedTimeout<T> {
 
 /// The timeout of [`AsCompleted::timeout`] passed: the handles that had not
 /// been yielded come back here, still running, nothing lost (Python raises
-/// `TimeoutError` and leaves you the futures).
+/// `TimeoutError` and leaves you the futures), and nothing of the
+/// iteration left registered on them.
 ///
 /// ```
 /// use std::time::Duration;

@@ -163,7 +163,9 @@ impl<T> TaskHandle<T> {
     }
 
     /// Like [`result`](Self::result) but gives up after `timeout`, handing
-    /// the handle back: the task keeps running and its result is not lost.
+    /// the handle back: the task keeps running and its result is not lost,
+    /// and nothing of the wait stays registered on the task, so calling it
+    /// again and again on a pending handle holds no more memory than once.
     /// A timeout too large to represent (`Duration::MAX`) waits for good.
     ///
     /// ```
@@ -195,7 +197,9 @@ impl<T> TaskHandle<T> {
 
     /// Blocks until the task is done or `timeout` passes; returns whether it
     /// is done. Nothing is lost on timeout, and nothing stays registered on
-    /// the task. A timeout too large to represent waits for good.
+    /// the task once it returns (its thread is taken off the task's waiter
+    /// list), however often it is called. A timeout too large to represent
+    /// waits for good.
     ///
     /// ```
     /// use std::time::Duration;

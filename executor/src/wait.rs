@@ -70,6 +70,12 @@ impl<T> fmt::Debug for WaitResult<T> {
 /// meanwhile (never any other task). A `timeout` too large to represent
 /// (`Duration::MAX`) waits for good.
 ///
+/// Nothing stays registered on the handles after it returns (on timeout
+/// or once the condition holds): it takes its callbacks off the ones not
+/// done, so polling the same pending handles again and again (Python's
+/// `while not_done: done, not_done = wait(not_done, timeout, FIRST_COMPLETED)`)
+/// holds no more memory than one call.
+///
 /// ```
 /// use std::time::Duration;
 /// use executor::{wait, ReturnWhen, ThreadPoolExecutor};
