@@ -240,7 +240,8 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(rx.recv().unwrap(), Outcome::Completed);
     /// ```
     pub fn add_done_callback(&self, f: impl FnOnce(Outcome) + Send + 'static) {
-        drop(self.add_done_callback_keyed(f));
+        // No key: a user's callback stays until it runs.
+        self.add_done_callback_keyed(f);
     }
 
     /// [`add_done_callback`](Self::add_done_callback), returning the key
