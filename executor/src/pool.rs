@@ -220,8 +220,11 @@ impl ThreadPoolExecutor {
 
     /// Stops accepting tasks from outside the pool. With `wait`, returns once
     /// every queued and running task has finished and every worker thread
-    /// has exited. Idempotent; callable from a task of this very pool
-    /// (that worker is then not waited for). Python's `shutdown(wait)`.
+    /// has exited; that holds for every caller, also when several threads
+    /// call at once (as Python's second `shutdown(wait=True)` joins too).
+    /// Idempotent; callable from a task of this very pool: that call joins
+    /// the other workers it finds, but cannot wait for its own task, so it
+    /// waits for no other caller either. Python's `shutdown(wait)`.
     ///
     /// Unlike Python, tasks already running may still submit subtasks while
     /// the pool drains (so a fork-join computation in flight completes);

@@ -88,6 +88,11 @@ pub(crate) struct Registry {
     /// Submitters blocked on a full queue wait here.
     space: (std::sync::Mutex<()>, Condvar),
     blocked_submitters: AtomicUsize,
+    /// How many `shutdown(wait = true)` callers are joining worker threads
+    /// they took out of `threads.handles`. A caller that finds no handle
+    /// left waits here until they are done (see `join_workers`). Changed
+    /// under the `threads` lock, which is taken first.
+    joining: (std::sync::Mutex<usize>, Condvar),
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: crate::spawn::LiveTasks,
 }
@@ -115,6 +120,7 @@ impl Registry {
             queued: AtomicUsize::new(0),
             space: (std::sync::Mutex::new(()), Condvar::new()),
             blocked_submitters: AtomicUsize::new(0),
+            joining: (std::sync::Mutex::new(0), Condvar::new()),
             async_tasks: crate::spawn::LiveTasks::default(),
             config,
         });
@@ -414,7 +420,7 @@ impl Registry {
     }
 
     /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
-    pub(crate) fn shutdown(&self, wait: bool, cancel_queued: bool) {
+    pub(crate) fn shutdown(self: &Arc<Self>, wait: bool, cancel_queued: bool) {
         let new = SHUTDOWN | if cancel_queued { CANCEL_QUEUED } else { 0 };
         self.flags.fetch_or(new, Ordering::SeqCst);
         if cancel_queued {
@@ -431,34 +437,61 @@ impl Registry {
         }
     }
 
-    /// Joins every worker thread except the calling one (a task may shut
-    /// its own pool down; it cannot wait for itself). Repeats until no
-    /// thread is left: a worker may start a spare while it drains (every
+    /// Returns once every worker thread has exited, so every queued and
+    /// running task has finished: the promise of `shutdown(wait = true)`,
+    /// to every caller, however many call at once.
+    ///
+    /// Callers take the handles out of `threads.handles` and join them;
+    /// one that finds none left while another caller is still joining
+    /// waits for that caller (`joining`), then looks again. Repeats until
+    /// no thread is left: a worker may start a spare while it drains (every
     /// thread is registered under the lock by a thread that is still alive,
-    /// so the next round sees it).
-    fn join_workers(&self) {
+    /// so a later round sees it).
+    ///
+    /// A worker of this pool (a task shutting its own pool down) cannot
+    /// wait for itself, nor for a caller that is joining its thread: it
+    /// joins the other threads it finds, leaves its own handle in place for
+    /// the others to join, and never waits for another caller.
+    fn join_workers(self: &Arc<Self>) {
         let me = std::thread::current().id();
+        let on_worker = worker::is_worker_of(self);
         loop {
             let handles: Vec<JoinHandle<()>> = {
                 let mut threads = lock(&self.threads);
-                threads
+                let handles: Vec<_> = threads
                     .handles
                     .iter_mut()
+                    .filter(|h| h.as_ref().is_some_and(|h| h.thread().id() != me))
                     .filter_map(Option::take)
-                    .collect()
-            };
-            if handles.is_empty() {
-                return;
-            }
-            let mut joined_any = false;
-            for handle in handles {
-                if handle.thread().id() != me {
-                    let _ = handle.join();
-                    joined_any = true;
+                    .collect();
+                // Under the `threads` lock: another caller sees either the
+                // handles or our count, never neither.
+                let mut joining = lock_std(&self.joining.0);
+                if handles.is_empty() {
+                    drop(threads);
+                    if on_worker || *joining == 0 {
+                        return;
+                    }
+                    // Holding `joining` from the check to the wait: the
+                    // joiner's decrement and notify cannot fall in between.
+                    drop(
+                        self.joining
+                            .1
+                            .wait_while(joining, |n| *n > 0)
+                            .unwrap_or_else(|p| p.into_inner()),
+                    );
+                    continue;
                 }
+                *joining += 1;
+                handles
+            };
+            for handle in handles {
+                let _ = handle.join();
             }
-            if !joined_any {
-                return; // only our own thread was left
+            let mut joining = lock_std(&self.joining.0);
+            *joining -= 1;
+            if *joining == 0 {
+                self.joining.1.notify_all();
             }
         }
     }
