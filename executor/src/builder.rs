@@ -153,7 +153,10 @@ impl ThreadPoolBuilder {
     /// (back-pressure), [`try_submit`](ThreadPoolExecutor::try_submit) hands
     /// the closure back in [`SubmitError::Full`](crate::SubmitError::Full), and
     /// [`submit_timeout`](ThreadPoolExecutor::submit_timeout) waits at most
-    /// its timeout. [`shutdown`](ThreadPoolExecutor::shutdown) releases
+    /// its timeout. A task gives its place back the moment it starts or is
+    /// [cancelled](crate::TaskHandle::cancel), so cancelled tasks never keep
+    /// a full queue full. Async tasks spawned from outside take a place
+    /// too, without waiting for one. [`shutdown`](ThreadPoolExecutor::shutdown) releases
     /// blocked submitters; their handles resolve to
     /// [`TaskError::Rejected`](crate::TaskError::Rejected). Tasks submitted by
     /// the pool's own tasks are not counted and never block (a worker waiting

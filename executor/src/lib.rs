@@ -111,6 +111,7 @@
 
 mod blocking;
 mod builder;
+mod capacity;
 mod completion;
 mod deadline;
 mod error;

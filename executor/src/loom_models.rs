@@ -11,6 +11,7 @@ use loom::sync::Arc;
 use loom::thread;
 
 use crate::blocking::wait_loop;
+use crate::capacity::Capacity;
 use crate::deadline::Deadline;
 use crate::error::TaskError;
 use crate::handle::TaskHandle;
@@ -144,7 +145,7 @@ fn loom_notify_all_wakes_every_sleeper() {
 #[test]
 fn loom_complete_vs_cancel_vs_wait() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
         let runner = {
             let core = core.clone();
             thread::spawn(move || {
@@ -187,7 +188,7 @@ fn loom_complete_vs_cancel_vs_wait() {
 #[test]
 fn loom_callback_vs_finish() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
         let calls = Arc::new(AtomicUsize::new(0));
         let runner = {
             let core = core.clone();
@@ -286,6 +287,7 @@ fn loom_claim_vs_queue_pop_vs_block() {
                 7
             },
             None,
+            None,
         );
         let handle = TaskHandle::new(task.clone(), POOL);
         let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
@@ -314,6 +316,7 @@ fn loom_claim_vs_cancel() {
                 7
             },
             None,
+            None,
         );
         let handle = Arc::new(TaskHandle::new(task, POOL));
         let canceller = {
@@ -328,6 +331,44 @@ fn loom_claim_vs_cancel() {
             Err(TaskError::Cancelled) => assert!(cancelled && runs.load(Ordering::SeqCst) == 0),
             other => panic!("unexpected {other:?}"),
         }
+    });
+}
+
+/// A task holding a queue place is cancelled, popped by a worker and
+/// claimed by a waiter, all at once: whichever of them moves it out of
+/// SCHEDULED frees the place, exactly once (a second free would trip the
+/// debug assertion in `Capacity::release`, or leave `taken` wrong).
+#[test]
+fn loom_queue_place_is_freed_once_by_cancel_pop_or_claim() {
+    loom::model(|| {
+        let capacity = std::sync::Arc::new(Capacity::new(1));
+        assert!(capacity.reserve(None, || false));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let task = FnTask::new(
+            move || {
+                r.fetch_add(1, Ordering::SeqCst);
+                7
+            },
+            None,
+            Some(capacity.clone()),
+        );
+        let handle = Arc::new(TaskHandle::new(task.clone(), POOL));
+        let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
+        let canceller = {
+            let handle = handle.clone();
+            thread::spawn(move || handle.cancel())
+        };
+        let claimed = handle
+            .claimable(POOL)
+            .map(|job| job.run(&SlotStats::default()));
+        let popped = worker.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+        assert_eq!(capacity.taken(), 0, "the place was freed, once");
+        let ran =
+            usize::from(popped == Ran::Completed) + usize::from(claimed == Some(Ran::Completed));
+        assert_eq!(ran, runs.load(Ordering::SeqCst));
+        assert_eq!(ran + usize::from(cancelled), 1, "run once or cancelled");
     });
 }
 

@@ -187,7 +187,7 @@ impl ThreadPoolExecutor {
             // shutdown drains the pool, so running work can finish its subtasks;
             // never counted against the queue capacity (a worker blocked on
             // its own full queue would deadlock).
-            let task = FnTask::new(f, name);
+            let task = FnTask::new(f, name, None);
             let handle = TaskHandle::new(task.clone(), registry.id());
             ctx.push(Job(task));
             registry.notify();
@@ -196,7 +196,7 @@ impl ThreadPoolExecutor {
         if flags & SHUTDOWN != 0 {
             return Err(SubmitError::Shutdown(f));
         }
-        if !registry.reserve(deadline) {
+        let Ok(place) = registry.reserve(deadline) else {
             let flags = registry.flags();
             return Err(if flags & BROKEN != 0 {
                 SubmitError::Broken(f)
@@ -207,8 +207,10 @@ impl ThreadPoolExecutor {
             } else {
                 SubmitError::Full(f)
             });
-        }
-        let task = FnTask::new(f, name);
+        };
+        // The task carries its place and frees it when it starts or is
+        // resolved unrun (cancelled, rejected below, drained by shutdown).
+        let task = FnTask::new(f, name, place);
         let handle = TaskHandle::new(task.clone(), registry.id());
         registry.injector.push(Job(task));
         registry.notify();

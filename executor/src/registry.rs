@@ -12,6 +12,7 @@ use crossbeam_deque::{Injector, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
 use crate::builder::{BuildError, Config};
+use crate::capacity::Capacity;
 use crate::deadline::Deadline;
 use crate::sleep::Sleep;
 use crate::stats::{SlotStats, Stats};
@@ -83,11 +84,8 @@ pub(crate) struct Registry {
     retired: AtomicU64,
     /// Tasks cancelled through handles or by shutdown.
     pub(crate) cancelled: AtomicU64,
-    /// Tasks queued through the injector while a capacity is set.
-    queued: AtomicUsize,
-    /// Submitters blocked on a full queue wait here.
-    space: (std::sync::Mutex<()>, Condvar),
-    blocked_submitters: AtomicUsize,
+    /// The bounded queue's places, with `queue_capacity` set.
+    capacity: Option<Arc<Capacity>>,
     /// How many `shutdown(wait = true)` callers are joining worker threads
     /// they took out of `threads.handles`. A caller that finds no handle
     /// left waits here until they are done (see `join_workers`). Changed
@@ -117,9 +115,7 @@ impl Registry {
             started: AtomicU64::new(0),
             retired: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
-            queued: AtomicUsize::new(0),
-            space: (std::sync::Mutex::new(()), Condvar::new()),
-            blocked_submitters: AtomicUsize::new(0),
+            capacity: config.queue_capacity.map(|n| Arc::new(Capacity::new(n))),
             joining: (std::sync::Mutex::new(0), Condvar::new()),
             async_tasks: crate::spawn::LiveTasks::default(),
             config,
@@ -191,16 +187,14 @@ impl Registry {
     /// worker if one is needed.
     pub(crate) fn schedule(self: &Arc<Self>, job: Job) {
         if let Err(job) = worker::push_local(self, job) {
-            self.force_reserve();
             self.injector.push(job);
         }
         self.notify();
     }
 
-    /// Queues a job on the injector from anywhere, without waiting for
-    /// room (a job that was queued already, moving), and notifies.
+    /// Queues a job on the injector from anywhere (a job that was queued
+    /// already, moving; it takes no queue place), and notifies.
     pub(crate) fn inject(self: &Arc<Self>, job: Job) {
-        self.force_reserve();
         self.injector.push(job);
         self.notify();
     }
@@ -513,7 +507,6 @@ impl Registry {
             let mut found = false;
             while let Some(job) = self.injector.steal().success() {
                 found = true;
-                self.on_injector_pop();
                 self.abort(&job, lifecycle);
             }
             for stealer in self.stealers.iter().filter_map(OnceLock::get) {
@@ -591,84 +584,36 @@ impl Registry {
         self.flags() & TERMINATED != 0
     }
 
-    // ---- queue capacity (back-pressure) ----
+    // ---- queue capacity (back-pressure), see `capacity.rs` ----
 
-    /// Reserves room for one external submission. `deadline`: `None` never
-    /// blocks, else how long to block for room.
-    /// Returns false when there is no room (or the pool closed meanwhile).
-    pub(crate) fn reserve(&self, deadline: Option<Deadline>) -> bool {
-        let Some(capacity) = self.config.queue_capacity else {
-            return true;
+    /// Takes a queue place for one task submitted from outside. `deadline`:
+    /// `None` never blocks, else how long to block for room. Returns the
+    /// place for the task to carry (`None` without a capacity), or `Err`
+    /// when there is no room or the pool closed meanwhile.
+    pub(crate) fn reserve(&self, deadline: Option<Deadline>) -> Result<Option<Arc<Capacity>>, ()> {
+        let Some(capacity) = &self.capacity else {
+            return Ok(None);
         };
-        // SeqCst, also on the failing load: a blocked submitter increments
-        // `blocked_submitters` and then reads `queued`; a popper decrements
-        // `queued` and then reads `blocked_submitters`. With all four SeqCst
-        // at least one sees the other, so a freed place never goes unnoticed
-        // (no lost condvar wake-up).
-        let try_reserve = || {
-            self.queued
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
-                    (q < capacity).then_some(q + 1)
-                })
-                .is_ok()
-        };
-        if try_reserve() {
-            return true;
-        }
-        let Some(deadline) = deadline else {
-            return false;
-        };
-        let (mutex, condvar) = &self.space;
-        let mut guard = lock_std(mutex);
-        self.blocked_submitters.fetch_add(1, Ordering::SeqCst);
-        let reserved = loop {
-            // Flags first: once the pool closes, a blocked submitter leaves
-            // with its closure, even if a place was freed meanwhile.
-            if self.flags() & (SHUTDOWN | BROKEN) != 0 {
-                break false;
-            }
-            if try_reserve() {
-                break true;
-            }
-            guard = match deadline.remaining() {
-                None => condvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
-                Some(left) if left.is_zero() => break false,
-                Some(left) => {
-                    condvar
-                        .wait_timeout(guard, left)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
-                }
-            };
-        };
-        self.blocked_submitters.fetch_sub(1, Ordering::SeqCst);
-        reserved
-    }
-
-    /// Counts an injector push that must not block (an async task queued
-    /// again by its waker), so every injector pop has a matching count.
-    fn force_reserve(&self) {
-        if self.config.queue_capacity.is_some() {
-            self.queued.fetch_add(1, Ordering::SeqCst);
+        let closed = || self.flags() & (SHUTDOWN | BROKEN) != 0;
+        if capacity.reserve(deadline, closed) {
+            Ok(Some(Arc::clone(capacity)))
+        } else {
+            Err(())
         }
     }
 
-    /// A job left the injector: free its place in the queue.
-    pub(crate) fn on_injector_pop(&self) {
-        if self.config.queue_capacity.is_none() {
-            return;
-        }
-        // SeqCst: see `reserve`.
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        if self.blocked_submitters.load(Ordering::SeqCst) > 0 {
-            let _guard = lock_std(&self.space.0);
-            self.space.1.notify_one();
-        }
+    /// Like `reserve`, but never waits for room (an async task spawned from
+    /// outside the pool).
+    pub(crate) fn force_reserve(&self) -> Option<Arc<Capacity>> {
+        let capacity = self.capacity.as_ref()?;
+        capacity.force_reserve();
+        Some(Arc::clone(capacity))
     }
 
     fn release_blocked_submitters(&self) {
-        let _guard = lock_std(&self.space.0);
-        self.space.1.notify_all();
+        if let Some(capacity) = &self.capacity {
+            capacity.release_blocked_submitters();
+        }
     }
 
     pub(crate) fn stats(&self) -> Stats {

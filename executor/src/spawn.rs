@@ -302,8 +302,15 @@ impl ThreadPoolExecutor {
         };
         let live_key = registry.async_tasks.reserve();
         let lifecycle = refused.unwrap_or(Snapshot::SCHEDULED);
+        // Queued on the injector from outside: it holds a queue place until
+        // its first poll (or its cancel), without waiting for room.
+        let place = if refused.is_none() && !inside {
+            registry.force_reserve()
+        } else {
+            None
+        };
         let task = Arc::new(AsyncTask {
-            core: Core::new(name, lifecycle),
+            core: Core::new(name, lifecycle, place),
             future: UnsafeCell::new(refused.is_none().then_some(future)),
             registry: Arc::downgrade(registry),
             live_key,

@@ -34,7 +34,9 @@ pub struct Stats {
     /// for queued work meanwhile, so `workers_alive` may exceed
     /// `max_workers` by as many.
     pub workers_blocked: usize,
-    /// Tasks waiting in the queues (including cancelled ones not yet discarded).
+    /// Tasks waiting in the queues (including cancelled ones not yet
+    /// discarded, which hold no place of a `queue_capacity`: this count may
+    /// exceed the capacity).
     pub tasks_queued: usize,
     /// Tasks being run now (a worker that waits on a handle and runs another
     /// task meanwhile counts both).

@@ -267,18 +267,10 @@ impl WorkerCtx {
         let registry = &*self.registry;
         loop {
             let mut retry = false;
-            // With a queue capacity every injector pop is counted, so take
-            // one at a time; otherwise move a batch to our deque.
-            let from_injector = if registry.config.queue_capacity.is_some() {
-                registry.injector.steal()
-            } else {
-                registry.injector.steal_batch_and_pop(&self.deque)
-            };
-            match from_injector {
-                Steal::Success(job) => {
-                    registry.on_injector_pop();
-                    return Some(job);
-                }
+            // A batch moves to our deque. Popping frees no queue place: a
+            // task frees its own when it leaves SCHEDULED (`capacity.rs`).
+            match registry.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(job) => return Some(job),
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }

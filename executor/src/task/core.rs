@@ -11,10 +11,16 @@
 //! thread, a done callback by its [`CallbackKey`]), and the list is freed
 //! once empty: waits that return leave nothing behind on a task that is
 //! still pending, however often they poll it.
+//!
+//! A task submitted from outside a pool with a bounded queue holds a queue
+//! place, freed by whoever moves the task out of `SCHEDULED` (see
+//! `capacity.rs`): every such move goes through [`Core::transition`].
 
+use std::sync::Arc;
 use std::task::Waker;
 
 use super::state::Snapshot;
+use crate::capacity::Capacity;
 use crate::error::{Panic, TaskError};
 use crate::handle::Outcome;
 use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering, UnsafeCell};
@@ -56,6 +62,9 @@ pub(crate) struct Core<T> {
     /// Boxed so a task nobody waits on carries one word here, not three vectors.
     waiters: Mutex<Option<Box<Waiters>>>,
     output: UnsafeCell<Option<Result<T, Panic>>>,
+    /// The queue place this task holds while `SCHEDULED`, if it was queued
+    /// from outside a pool with a `queue_capacity`.
+    place: Option<Arc<Capacity>>,
 }
 
 // SAFETY: `output` is the only field that is not `Sync` on its own. It is
@@ -66,12 +75,20 @@ pub(crate) struct Core<T> {
 unsafe impl<T: Send> Sync for Core<T> {}
 
 impl<T> Core<T> {
-    pub(crate) fn new(name: Option<&'static str>, lifecycle: usize) -> Self {
+    /// A task in stage `lifecycle`, holding queue place `place` (which it
+    /// gives back when it leaves `SCHEDULED`).
+    pub(crate) fn new(
+        name: Option<&'static str>,
+        lifecycle: usize,
+        place: Option<Arc<Capacity>>,
+    ) -> Self {
+        debug_assert!(place.is_none() || lifecycle == Snapshot::SCHEDULED);
         Self {
             state: AtomicUsize::new(lifecycle),
             name,
             waiters: Mutex::new(None),
             output: UnsafeCell::new(None),
+            place,
         }
     }
 
@@ -87,6 +104,11 @@ impl<T> Core<T> {
 
     /// Moves the state from one of `from` lifecycles to `to`, keeping the
     /// flags, unless it is elsewhere. Returns the snapshot it replaced.
+    ///
+    /// The caller that moves the task out of `SCHEDULED` (to run it or to
+    /// resolve it unrun) frees its queue place here: that move happens once
+    /// per task, and only through this compare-exchange, so the place is
+    /// freed exactly once.
     pub(crate) fn transition(
         &self,
         from: impl Fn(Snapshot) -> bool,
@@ -100,15 +122,31 @@ impl<T> Core<T> {
             // AcqRel: acquiring pairs with the previous owner's release (a
             // waker that queued the task, a registering waiter); releasing
             // publishes our writes to whoever sees the new state.
+            let next = to(current);
             match self.state.compare_exchange_weak(
                 current.0,
-                to(current).0,
+                next.0,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Ok(current),
+                Ok(_) => {
+                    if current.lifecycle() == Snapshot::SCHEDULED
+                        && next.lifecycle() != Snapshot::SCHEDULED
+                    {
+                        self.left_scheduled();
+                    }
+                    return Ok(current);
+                }
                 Err(actual) => current = Snapshot(actual),
             }
+        }
+    }
+
+    /// The task left `SCHEDULED`, for good: free its queue place, if any,
+    /// before it runs or its waiters hear of it.
+    fn left_scheduled(&self) {
+        if let Some(place) = &self.place {
+            place.release();
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::state::Snapshot;
 use super::{Core, Job, Ran, Runnable, TaskRef};
+use crate::capacity::Capacity;
 use crate::error::Panic;
 use crate::stats::SlotStats;
 use crate::sync::UnsafeCell;
@@ -24,9 +25,15 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    pub(crate) fn new(func: F, name: Option<&'static str>) -> Arc<Self> {
+    /// A task to queue; `place` is the queue place it holds until it
+    /// leaves `SCHEDULED` (see `capacity.rs`), if it was reserved one.
+    pub(crate) fn new(
+        func: F,
+        name: Option<&'static str>,
+        place: Option<Arc<Capacity>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, Snapshot::SCHEDULED),
+            core: Core::new(name, Snapshot::SCHEDULED, place),
             func: UnsafeCell::new(Some(func)),
         })
     }
@@ -34,7 +41,7 @@ where
     /// A task that is already resolved to `lifecycle` and will never run.
     pub(crate) fn resolved(lifecycle: usize, name: Option<&'static str>) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, lifecycle),
+            core: Core::new(name, lifecycle, None),
             func: UnsafeCell::new(None),
         })
     }
