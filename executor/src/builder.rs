@@ -51,6 +51,59 @@ impl Default for ThreadPoolBuilder {
 }
 
 impl ThreadPoolBuilder {
+    /// The most workers a pool may have: a larger
+    /// [`max_workers`](Self::max_workers) makes `build` fail with
+    /// [`BuildError::TooManyWorkers`]. The pool counts its searching
+    /// workers in 16 bits, which must hold `max_workers` plus the 256
+    /// spare threads it may start while workers block; Java's
+    /// `ForkJoinPool` has the same cap.
+    ///
+    /// ```
+    /// use executor::{BuildError, ThreadPoolBuilder, ThreadPoolExecutor};
+    ///
+    /// let wanted = usize::MAX; // say, from a configuration file
+    /// let pool = ThreadPoolExecutor::builder()
+    ///     .max_workers(wanted.min(ThreadPoolBuilder::MAX_WORKERS))
+    ///     .min_workers(0)
+    ///     .build()?;
+    /// assert_eq!(pool.max_workers(), 32_767);
+    /// # Ok::<(), BuildError>(())
+    /// ```
+    pub const MAX_WORKERS: usize = 32_767;
+
+    /// The smallest [`stack_size`](Self::stack_size) `build` accepts, 64 KiB:
+    /// twice what a worker was measured to need for its own code and the
+    /// printing of a task's panic (a debug build printing a backtrace
+    /// overflowed 24 KiB, not 32 KiB). Python's `threading.stack_size`
+    /// likewise refuses less than 32 KiB. A smaller size makes `build`
+    /// fail with [`BuildError::InvalidStackSize`].
+    ///
+    /// ```
+    /// use executor::ThreadPoolBuilder;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .stack_size(ThreadPoolBuilder::MIN_STACK_SIZE)
+    ///     .build()?;
+    /// assert!(pool.submit(|| panic!("printed on a 64 KiB stack")).result().is_err());
+    /// # Ok::<(), executor::BuildError>(())
+    /// ```
+    pub const MIN_STACK_SIZE: usize = 64 * 1024;
+
+    /// The largest [`stack_size`](Self::stack_size) `build` accepts:
+    /// `isize::MAX` bytes, the most any Rust object may span. The operating
+    /// system may refuse less, which `build` reports as [`BuildError::Spawn`].
+    ///
+    /// ```
+    /// use executor::{BuildError, ThreadPoolBuilder};
+    ///
+    /// let err = executor::ThreadPoolExecutor::builder()
+    ///     .stack_size(ThreadPoolBuilder::MAX_STACK_SIZE + 1)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, BuildError::InvalidStackSize { .. }));
+    /// ```
+    pub const MAX_STACK_SIZE: usize = isize::MAX as usize;
+
     /// A builder with the defaults: `num_cpus::get()` workers, started as work
     /// arrives, named `executor-0`, `executor-1`, …, never retired.
     pub fn new() -> Self {
@@ -66,7 +119,9 @@ impl ThreadPoolBuilder {
     }
 
     /// The most worker threads the pool runs at once. Default:
-    /// `num_cpus::get()`. `0` makes `build` fail with [`BuildError::ZeroWorkers`].
+    /// `num_cpus::get()` (at most [`MAX_WORKERS`](Self::MAX_WORKERS)). `0`
+    /// makes `build` fail with [`BuildError::ZeroWorkers`], more than
+    /// [`MAX_WORKERS`](Self::MAX_WORKERS) with [`BuildError::TooManyWorkers`].
     pub fn max_workers(mut self, n: usize) -> Self {
         self.max_workers = Some(n);
         self
@@ -94,13 +149,18 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Names the workers `{prefix}-0`, `{prefix}-1`, … (default prefix: `executor`).
+    /// Names the workers `{prefix}-0`, `{prefix}-1`, … (default prefix:
+    /// `executor`). A prefix with a NUL byte (`'\0'`), which no thread
+    /// name may hold, makes `build` fail with [`BuildError::InvalidThreadName`].
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.thread_name_prefix = prefix.into();
         self
     }
 
     /// Stack size of each worker thread, in bytes (default: the platform's).
+    /// Outside [`MIN_STACK_SIZE`](Self::MIN_STACK_SIZE)..=[`MAX_STACK_SIZE`](Self::MAX_STACK_SIZE)
+    /// `build` fails with [`BuildError::InvalidStackSize`]; a size the
+    /// operating system refuses, with [`BuildError::Spawn`].
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
         self
@@ -198,11 +258,19 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Checks the configuration and starts the pool's first workers.
+    /// Checks the configuration and starts the pool's first workers. Every
+    /// setting is checked here, so a pool that builds never fails later
+    /// because of one (a worker started on demand has a valid name and
+    /// stack size); the checks are the ones each setter lists.
     pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
-        let max_workers = self.max_workers.unwrap_or_else(num_cpus::get);
+        let max_workers = self
+            .max_workers
+            .unwrap_or_else(|| num_cpus::get().min(Self::MAX_WORKERS));
         if max_workers == 0 {
             return Err(BuildError::ZeroWorkers);
+        }
+        if max_workers > Self::MAX_WORKERS {
+            return Err(BuildError::TooManyWorkers { max: max_workers });
         }
         let min_workers = self.min_workers.unwrap_or(1);
         if min_workers > max_workers {
@@ -213,6 +281,16 @@ impl ThreadPoolBuilder {
         }
         if self.queue_capacity == Some(0) {
             return Err(BuildError::ZeroCapacity);
+        }
+        // `std::thread::Builder::spawn` panics on a name with a NUL byte;
+        // the rest of a worker's name (`-{index}`) never has one.
+        if self.thread_name_prefix.contains('\0') {
+            return Err(BuildError::InvalidThreadName(self.thread_name_prefix));
+        }
+        if let Some(bytes) = self.stack_size {
+            if !(Self::MIN_STACK_SIZE..=Self::MAX_STACK_SIZE).contains(&bytes) {
+                return Err(BuildError::InvalidStackSize { bytes });
+            }
         }
         ThreadPoolExecutor::from_config(Config {
             max_workers,
@@ -241,11 +319,41 @@ impl fmt::Debug for ThreadPoolBuilder {
 }
 
 /// Why [`ThreadPoolBuilder::build`] refused to build a pool.
+///
+/// ```
+/// use executor::{BuildError, ThreadPoolExecutor};
+///
+/// let err = ThreadPoolExecutor::builder().thread_name_prefix("io\0").build().unwrap_err();
+/// assert!(matches!(&err, BuildError::InvalidThreadName(prefix) if prefix == "io\0"));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"thread_name_prefix must not contain a NUL byte (got "io\0")"#
+/// );
+///
+/// let err = ThreadPoolExecutor::builder().max_workers(usize::MAX).build().unwrap_err();
+/// assert!(matches!(err, BuildError::TooManyWorkers { max: usize::MAX }));
+/// assert_eq!(
+///     err.to_string(),
+///     format!("max_workers ({}) must not exceed 32767", usize::MAX)
+/// );
+///
+/// let err = ThreadPoolExecutor::builder().stack_size(0).build().unwrap_err();
+/// assert!(matches!(err, BuildError::InvalidStackSize { bytes: 0 }));
+/// assert_eq!(
+///     err.to_string(),
+///     format!("stack_size (0 bytes) must be between 65536 and {} bytes", isize::MAX)
+/// );
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
     /// `max_workers(0)`: a pool needs at least one worker.
     ZeroWorkers,
+    /// `max_workers` is above [`ThreadPoolBuilder::MAX_WORKERS`].
+    TooManyWorkers {
+        /// The requested maximum.
+        max: usize,
+    },
     /// `min_workers` is larger than `max_workers`.
     MinAboveMax {
         /// The requested minimum.
@@ -255,6 +363,14 @@ pub enum BuildError {
     },
     /// `queue_capacity(0)`: no task could ever be queued.
     ZeroCapacity,
+    /// `thread_name_prefix` contains a NUL byte, which no thread name may
+    /// hold. Holds the prefix.
+    InvalidThreadName(String),
+    /// `stack_size` is outside [`ThreadPoolBuilder::MIN_STACK_SIZE`]..=[`ThreadPoolBuilder::MAX_STACK_SIZE`].
+    InvalidStackSize {
+        /// The requested stack size, in bytes.
+        bytes: usize,
+    },
     /// The operating system refused to start a worker thread.
     Spawn(std::io::Error),
 }
@@ -263,10 +379,27 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::ZeroWorkers => f.write_str("max_workers must be at least 1"),
+            BuildError::TooManyWorkers { max } => write!(
+                f,
+                "max_workers ({max}) must not exceed {}",
+                ThreadPoolBuilder::MAX_WORKERS
+            ),
             BuildError::MinAboveMax { min, max } => {
                 write!(f, "min_workers ({min}) must not exceed max_workers ({max})")
             }
             BuildError::ZeroCapacity => f.write_str("queue_capacity must be at least 1"),
+            BuildError::InvalidThreadName(prefix) => {
+                write!(
+                    f,
+                    "thread_name_prefix must not contain a NUL byte (got {prefix:?})"
+                )
+            }
+            BuildError::InvalidStackSize { bytes } => write!(
+                f,
+                "stack_size ({bytes} bytes) must be between {} and {} bytes",
+                ThreadPoolBuilder::MIN_STACK_SIZE,
+                ThreadPoolBuilder::MAX_STACK_SIZE
+            ),
             BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
         }
     }

@@ -30,6 +30,14 @@ use crate::worker;
 /// woken while every worker waits.
 pub(crate) const SPARE_SLOTS: usize = 256;
 
+// Every alive thread may count as searching at once (a started thread
+// searches from its start), and `Counts` holds that count in 16 bits:
+// `ThreadPoolBuilder::MAX_WORKERS` keeps the pool's threads below it.
+const _: () = assert!(
+    crate::builder::ThreadPoolBuilder::MAX_WORKERS + SPARE_SLOTS
+        <= crate::sleep::Counts::MAX_SEARCHING
+);
+
 /// Lifecycle flags of the pool, in `Registry::flags`.
 pub(crate) const SHUTDOWN: usize = 1;
 /// `shutdown_with(_, cancel_futures = true)`: queued tasks resolve to Cancelled.

@@ -5,7 +5,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-use executor::{BuildError, TaskError, TaskHandle, ThreadPoolExecutor};
+use executor::{BuildError, TaskError, TaskHandle, ThreadPoolBuilder, ThreadPoolExecutor};
 use support::{within, Gate, HANG};
 
 #[test]
@@ -30,6 +30,119 @@ fn builder_rejects_bad_configurations() {
         .build()
         .unwrap_err();
     assert!(matches!(err, BuildError::ZeroCapacity));
+}
+
+#[test]
+fn builder_rejects_a_thread_name_prefix_with_a_nul_byte() {
+    // std's thread builder panics on such a name when it spawns the thread:
+    // `build` must say so instead, also when it starts no thread itself
+    // (`min_workers(0)`: the first submit would have started one).
+    for min in [1, 0] {
+        let err = ThreadPoolExecutor::builder()
+            .thread_name_prefix("io\0pool")
+            .min_workers(min)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, BuildError::InvalidThreadName(prefix) if prefix == "io\0pool"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            r#"thread_name_prefix must not contain a NUL byte (got "io\0pool")"#
+        );
+    }
+}
+
+#[test]
+fn builder_rejects_more_workers_than_the_pool_can_count() {
+    let cap = ThreadPoolBuilder::MAX_WORKERS;
+    assert_eq!(cap, 32_767);
+    // Neither overflows (`max_workers + spare slots`) nor allocates slots
+    // for them: refused before anything is made.
+    for max in [cap + 1, usize::MAX / 2, usize::MAX] {
+        let err = ThreadPoolExecutor::builder()
+            .max_workers(max)
+            .min_workers(0)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, BuildError::TooManyWorkers { max: m } if m == max),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("max_workers ({max}) must not exceed 32767")
+        );
+    }
+    // The cap itself builds, lazily, and runs tasks.
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(cap)
+        .min_workers(0)
+        .build()
+        .unwrap();
+    assert_eq!(pool.max_workers(), cap);
+    assert_eq!(pool.submit(|| 6 * 7).result().unwrap(), 42);
+    assert_eq!(pool.stats().threads_started, 1);
+}
+
+#[test]
+fn builder_rejects_stack_sizes_a_worker_cannot_run_on() {
+    let (min, max) = (
+        ThreadPoolBuilder::MIN_STACK_SIZE,
+        ThreadPoolBuilder::MAX_STACK_SIZE,
+    );
+    assert_eq!((min, max), (64 * 1024, isize::MAX as usize));
+    // 0 used to build (std raises it to the platform minimum) and then
+    // crash the process when a task panicked on that stack.
+    for bytes in [0, 1, 16 * 1024, min - 1, max + 1, usize::MAX] {
+        let err = ThreadPoolExecutor::builder()
+            .stack_size(bytes)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidStackSize { bytes: b } if b == bytes),
+            "{bytes}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("stack_size ({bytes} bytes) must be between 65536 and {max} bytes")
+        );
+    }
+    // The smallest accepted size runs tasks, even one whose panic the
+    // worker catches and reports on that stack.
+    let pool = ThreadPoolExecutor::builder()
+        .stack_size(min)
+        .max_workers(1)
+        .build()
+        .unwrap();
+    let err = pool
+        .submit(|| -> u32 { panic!("on a small stack") })
+        .result()
+        .unwrap_err();
+    assert_eq!(err.into_panic().message(), Some("on a small stack"));
+    assert_eq!(pool.submit(|| 2).result().unwrap(), 2);
+}
+
+#[test]
+fn builder_accepts_the_extremes_of_the_other_settings() {
+    // Nothing to refuse: these run as documented rather than panic.
+    // keep_alive(0): a worker above the minimum retires as soon as it is
+    // idle; keep_alive(Duration::MAX): never; queue_capacity(usize::MAX):
+    // as good as unbounded.
+    use std::time::Duration;
+    for keep_alive in [Duration::ZERO, Duration::MAX] {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .min_workers(0)
+            .keep_alive(keep_alive)
+            .queue_capacity(usize::MAX)
+            .build()
+            .unwrap();
+        let handles: Vec<_> = (0..100).map(|i| pool.submit(move || i * 2)).collect();
+        let sum: usize = handles.into_iter().map(|h| h.result().unwrap()).sum();
+        assert_eq!(sum, 9_900, "{keep_alive:?}");
+    }
 }
 
 #[test]

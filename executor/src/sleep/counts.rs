@@ -17,6 +17,8 @@ impl Counts {
     const SLEEPING_SHIFT: u32 = 16;
     pub(crate) const ONE_SEARCHING: usize = 1;
     pub(crate) const ONE_SLEEPING: usize = 1 << Self::SLEEPING_SHIFT;
+    /// The most searchers the field holds.
+    pub(crate) const MAX_SEARCHING: usize = Self::SEARCHING_MASK;
 
     pub(crate) fn searching(self) -> usize {
         self.0 & Self::SEARCHING_MASK
