@@ -49,10 +49,8 @@ fn blocked_bounded_pool(capacity: usize) -> (ThreadPoolExecutor, Gate, TaskHandl
     (pool, gate, blocker)
 }
 
-fn assert_full<T: std::fmt::Debug>(pool: &ThreadPoolExecutor, probe: T)
-where
-    T: Send + 'static,
-{
+/// `try_submit` is refused with `Full`.
+fn assert_full<T: Send + 'static>(pool: &ThreadPoolExecutor, probe: T) {
     match pool.try_submit(move || probe) {
         Err(SubmitError::Full(_)) => {}
         Err(other) => panic!("expected Full, got {other:?}"),
