@@ -214,7 +214,7 @@ fn loom_callback_vs_finish() {
 #[test]
 fn loom_remove_callback_vs_finish() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED));
+        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
         let kept = Arc::new(AtomicUsize::new(0));
         let removable = Arc::new(AtomicUsize::new(0));
         let k = kept.clone();

@@ -370,7 +370,7 @@ mod tests {
     use super::*;
 
     fn pending() -> Core<u32> {
-        Core::new(None, Snapshot::SCHEDULED)
+        Core::new(None, Snapshot::SCHEDULED, None)
     }
 
     fn finish(core: &Core<u32>) {
