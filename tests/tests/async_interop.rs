@@ -298,3 +298,43 @@ fn repoll_with_a_new_waker_is_never_lost() {
         assert_eq!(value, i);
     }
 }
+
+/// A waker of another runtime that panics when the handle completes: the
+/// pool still unparks the threads and runs the done callbacks registered
+/// beside it, and its worker carries on.
+#[test]
+fn a_panicking_foreign_waker_does_not_skip_done_callbacks() {
+    struct Exploding;
+    impl futures::task::ArcWake for Exploding {
+        fn wake_by_ref(_: &Arc<Self>) {
+            panic!("the other runtime's waker exploded");
+        }
+    }
+    let (pool, gate, _blocker) = support::blocked_pool();
+    let mut h = pool.submit(|| 5);
+    let waker = futures::task::waker(Arc::new(Exploding));
+    let mut cx = Context::from_waker(&waker);
+    assert!(
+        std::pin::Pin::new(&mut h).poll(&mut cx).is_pending(),
+        "queued behind the blocker"
+    );
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    h.add_done_callback(move |outcome| {
+        assert_eq!(outcome, executor::Outcome::Completed);
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    gate.open();
+    // One worker: this runs after the worker finished `h`, waiters and all.
+    let later = within(HANG, "a later task", move || {
+        let v = pool.submit(|| 6).result().unwrap();
+        (pool, v)
+    });
+    assert_eq!(later.1, 6, "the pool still works");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the done callback ran once"
+    );
+    assert_eq!(h.result().unwrap(), 5);
+}

@@ -201,7 +201,9 @@ impl<T> Core<T> {
         self.notify_waiters(prev, Snapshot(lifecycle));
     }
 
-    /// Tells every registered waiter that the task is terminal.
+    /// Tells every registered waiter that the task is terminal. Each is
+    /// served whatever another does: a waker (another runtime's) or a
+    /// callback that panics is contained, and the rest still run.
     fn notify_waiters(&self, prev: Snapshot, now: Snapshot) {
         if !prev.has_waiters() {
             return;
@@ -213,7 +215,7 @@ impl<T> Core<T> {
             t.unpark();
         }
         if let Some(waker) = waiters.waker {
-            waker.wake();
+            unwind::contain("a waker of a handle's awaiter", || waker.wake());
         }
         let outcome = Outcome::from_snapshot(now);
         for (_, callback) in waiters.callbacks {
