@@ -55,11 +55,21 @@ where
         unwind::contain("dropping an async task's future", drop_it);
     }
 
-    fn schedule(self: &Arc<Self>) {
+    /// Queues the task again after a wake. `behind_queued`: the wake came
+    /// during the task's own poll (it yielded, or woke itself), so it goes
+    /// to the back of the injector: on this worker's LIFO deque it would be
+    /// popped straight back, and a task that keeps waking itself would
+    /// starve every job queued before it. Other wakes keep the local push,
+    /// which runs a message's receiver hot on the sender's worker.
+    fn schedule(self: &Arc<Self>, behind_queued: bool) {
         match self.registry.upgrade() {
             Some(registry) => {
                 let job = Job(self.clone());
-                registry.schedule(job);
+                if behind_queued {
+                    registry.inject(job);
+                } else {
+                    registry.schedule(job);
+                }
                 if registry.is_terminated() {
                     Runnable::abort(&**self, Snapshot::CANCELLED);
                 }
@@ -109,7 +119,8 @@ where
         let output = match poll {
             Ok(Poll::Pending) => {
                 // RUNNING → IDLE, keeping NOTIFIED if a wake came during the
-                // poll: then it is our job to queue the task again.
+                // poll: then it is our job to queue the task again, behind
+                // the work queued meanwhile (see `schedule`).
                 let prev = self
                     .core
                     .transition(
@@ -118,7 +129,7 @@ where
                     )
                     .expect("only the runner leaves RUNNING");
                 if prev.is_notified() {
-                    self.schedule();
+                    self.schedule(true);
                 }
                 return Ran::Pending;
             }
@@ -169,7 +180,7 @@ where
         {
             // A running task is queued again by its runner when the poll ends.
             if prev.lifecycle() == Snapshot::IDLE {
-                arc_self.schedule();
+                arc_self.schedule(false);
             }
         }
     }
@@ -260,7 +271,9 @@ impl ThreadPoolExecutor {
     /// on with `result()`, or cancelled before its first poll.
     ///
     /// The future is polled on a worker, queued again when its waker fires,
-    /// and never polled by two workers at once.
+    /// and never polled by two workers at once. A wake during its own poll
+    /// (a yield) queues it behind the work already queued, so a task that
+    /// keeps waking itself does not starve the pool.
     ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
