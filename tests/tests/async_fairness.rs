@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use executor::ThreadPoolExecutor;
 use support::{within, HANG};
 
 /// Polls after the queued work is in place, far above what a fair pool
