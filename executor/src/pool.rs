@@ -160,6 +160,7 @@ impl ThreadPoolExecutor {
                     SubmitError::Broken(_) => Snapshot::BROKEN,
                     _ => Snapshot::REJECTED,
                 };
+                self.registry.count_refused_at_once(lifecycle);
                 TaskHandle::new(FnTask::<F, T>::resolved(lifecycle, name), 0)
             }
         }
@@ -189,6 +190,7 @@ impl ThreadPoolExecutor {
             // its own full queue would deadlock).
             let task = FnTask::new(f, name, None);
             let handle = TaskHandle::new(task.clone(), registry.id());
+            ctx.count_submitted();
             ctx.push(Job(task));
             registry.notify();
             return Ok(handle);
@@ -212,10 +214,11 @@ impl ThreadPoolExecutor {
         // resolved unrun (cancelled, rejected below, drained by shutdown).
         let task = FnTask::new(f, name, place);
         let handle = TaskHandle::new(task.clone(), registry.id());
+        registry.count_submitted();
         registry.injector.push(Job(task));
         registry.notify();
         if let Some(lifecycle) = registry.closed_after_submit() {
-            handle.abort(lifecycle);
+            registry.refuse_after_submit(lifecycle, |l| handle.abort(l));
         }
         Ok(handle)
     }

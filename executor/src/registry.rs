@@ -99,6 +99,12 @@ pub(crate) struct Registry {
     /// left waits here until they are done (see `join_workers`). Changed
     /// under the `threads` lock, which is taken first.
     joining: (std::sync::Mutex<usize>, Condvar),
+    /// Tasks submitted from outside the pool (the workers count theirs in
+    /// their slots); its own line, as every outside submit bumps it.
+    submitted: CachePadded<AtomicU64>,
+    /// Tasks resolved to `REJECTED` and to `BROKEN`.
+    rejected: AtomicU64,
+    broken: AtomicU64,
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: crate::spawn::LiveTasks,
 }
@@ -125,6 +131,9 @@ impl Registry {
             cancelled: AtomicU64::new(0),
             capacity: config.queue_capacity.map(|n| Arc::new(Capacity::new(n))),
             joining: (std::sync::Mutex::new(0), Condvar::new()),
+            submitted: CachePadded::new(AtomicU64::new(0)),
+            rejected: AtomicU64::new(0),
+            broken: AtomicU64::new(0),
             async_tasks: crate::spawn::LiveTasks::default(),
             config,
         });
@@ -536,6 +545,47 @@ impl Registry {
         let aborted = job.abort(lifecycle);
         if (aborted && lifecycle == Snapshot::CANCELLED) || (!aborted && job.is_cancelled()) {
             self.cancelled.fetch_add(1, Ordering::Relaxed);
+        } else if aborted {
+            self.count_refused(lifecycle);
+        }
+    }
+
+    /// A task was submitted from outside the pool (a worker counts its
+    /// own submissions in its slot).
+    pub(crate) fn count_submitted(&self) {
+        self.submitted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A task was resolved to `REJECTED` or `BROKEN` (whoever made the
+    /// transition counts it, once).
+    pub(crate) fn count_refused(&self, lifecycle: usize) {
+        let counter = match lifecycle {
+            Snapshot::REJECTED => &self.rejected,
+            Snapshot::BROKEN => &self.broken,
+            _ => return debug_assert!(false, "not a refusal: {lifecycle}"),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A submit from outside got a handle resolved at once to `lifecycle`
+    /// (`REJECTED` or `BROKEN`): it counts as submitted and refused.
+    pub(crate) fn count_refused_at_once(&self, lifecycle: usize) {
+        self.count_submitted();
+        self.count_refused(lifecycle);
+    }
+
+    /// A submitter from outside queued a task and then found the pool
+    /// closed (`closed_after_submit` returned `lifecycle`): `abort`
+    /// resolves the task unless a worker started it first. If no worker is
+    /// left, the queue entry would stay behind (`terminate` may have
+    /// drained the queues before the push): it is taken out here, so a
+    /// terminated pool holds no task.
+    pub(crate) fn refuse_after_submit(&self, lifecycle: usize, abort: impl FnOnce(usize) -> bool) {
+        if abort(lifecycle) {
+            self.count_refused(lifecycle);
+        }
+        if self.is_terminated() {
+            self.drain_queues(lifecycle);
         }
     }
 
@@ -636,7 +686,10 @@ impl Registry {
                     .filter_map(OnceLock::get)
                     .map(Stealer::len)
                     .sum::<usize>(),
+            tasks_submitted: self.submitted.load(Ordering::Relaxed),
             tasks_cancelled: self.cancelled.load(Ordering::Relaxed),
+            tasks_rejected: self.rejected.load(Ordering::Relaxed),
+            tasks_broken: self.broken.load(Ordering::Relaxed),
             threads_started: self.started.load(Ordering::Relaxed),
             threads_retired: self.retired.load(Ordering::Relaxed),
             ..Stats::default()

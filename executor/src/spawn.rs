@@ -305,7 +305,8 @@ impl ThreadPoolExecutor {
     {
         let registry = &self.registry;
         let flags = registry.flags();
-        let inside = worker::is_worker_of(registry);
+        let ctx = worker::current_of(registry);
+        let inside = ctx.is_some();
         let refused = if flags & BROKEN != 0 {
             Some(Snapshot::BROKEN)
         } else if flags & SHUTDOWN != 0 && !inside {
@@ -329,16 +330,21 @@ impl ThreadPoolExecutor {
             live_key,
         });
         let handle = TaskHandle::new(task.clone(), registry.id());
-        if refused.is_some() {
+        if let Some(lifecycle) = refused {
             registry.async_tasks.remove(live_key);
+            registry.count_refused_at_once(lifecycle);
             return handle;
+        }
+        match &ctx {
+            Some(ctx) => ctx.count_submitted(),
+            None => registry.count_submitted(),
         }
         let weak: Weak<dyn Runnable> = Arc::downgrade(&task) as Weak<dyn Runnable>;
         registry.async_tasks.fill(live_key, weak);
         registry.schedule(Job(task));
         if let Some(lifecycle) = registry.closed_after_submit() {
             if !inside {
-                handle.abort(lifecycle);
+                registry.refuse_after_submit(lifecycle, |l| handle.abort(l));
             }
         }
         handle

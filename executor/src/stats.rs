@@ -11,6 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// are each exact but not one atomic picture (e.g. a task may be counted as
 /// both queued and completed in one snapshot).
 ///
+/// They balance: once the pool is quiescent (no submit or shutdown in
+/// progress, no async task parked on its waker), every task that produced a
+/// handle is accounted for exactly once,
+///
+/// ```text
+/// tasks_submitted == tasks_completed + tasks_panicked + tasks_cancelled
+///                  + tasks_rejected + tasks_broken + tasks_queued + tasks_running
+/// ```
+///
+/// and after `shutdown(true)` nothing is queued or running.
+///
 /// ```
 /// let pool = executor::ThreadPoolExecutor::builder().max_workers(2).build().unwrap();
 /// let handles: Vec<_> = (0..10).map(|i| pool.submit(move || i)).collect();
@@ -34,6 +45,12 @@ pub struct Stats {
     /// for queued work meanwhile, so `workers_alive` may exceed
     /// `max_workers` by as many.
     pub workers_blocked: usize,
+    /// Tasks that produced a handle: every `submit`, `submit_named` and
+    /// `spawn`, every `try_submit` and `submit_timeout` that returned `Ok`,
+    /// every chunk of a `map` and every scoped task, including those
+    /// resolved at once to `Rejected` or `Broken`. A `try_submit` that hands
+    /// its closure back counts nowhere.
+    pub tasks_submitted: u64,
     /// Tasks waiting in the queues (including cancelled ones not yet
     /// discarded, which hold no place of a `queue_capacity`: this count may
     /// exceed the capacity).
@@ -45,8 +62,15 @@ pub struct Stats {
     pub tasks_completed: u64,
     /// Tasks that panicked.
     pub tasks_panicked: u64,
-    /// Tasks cancelled before they started.
+    /// Tasks cancelled before they started, counted when they leave the
+    /// queue (until then a cancelled task also counts as queued).
     pub tasks_cancelled: u64,
+    /// Tasks resolved to `Rejected`: submitted from outside after shutdown,
+    /// or submitted while it began and left with no worker to run them.
+    pub tasks_rejected: u64,
+    /// Tasks resolved to `Broken`: queued when a worker initializer
+    /// panicked, or submitted after.
+    pub tasks_broken: u64,
     /// Tasks a worker took from another worker's deque.
     pub tasks_stolen: u64,
     /// Worker threads started since the pool was built.
@@ -59,6 +83,8 @@ pub struct Stats {
 /// One worker slot's counters; only the worker owning the slot writes them.
 #[derive(Default)]
 pub(crate) struct SlotStats {
+    /// Tasks submitted (or spawned) from this slot's worker.
+    pub(crate) submitted: AtomicU64,
     pub(crate) running: AtomicU64,
     pub(crate) completed: AtomicU64,
     pub(crate) panicked: AtomicU64,
@@ -87,6 +113,7 @@ impl SlotStats {
     }
 
     pub(crate) fn add_to(&self, stats: &mut Stats) {
+        stats.tasks_submitted += self.submitted.load(Ordering::Relaxed);
         stats.tasks_running += self.running.load(Ordering::Relaxed);
         stats.tasks_completed += self.completed.load(Ordering::Relaxed);
         stats.tasks_panicked += self.panicked.load(Ordering::Relaxed);

@@ -140,6 +140,11 @@ impl WorkerCtx {
         self.deque.push(job);
     }
 
+    /// Counts a task submitted (or spawned) from this worker.
+    pub(crate) fn count_submitted(&self) {
+        SlotStats::bump(&self.slot.stats.submitted, 1);
+    }
+
     /// The pool this worker belongs to.
     pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry

@@ -1,0 +1,205 @@
+//! `stats()` balances: every task that produced a handle is counted once,
+//! as submitted and as exactly one of completed, panicked, cancelled,
+//! rejected, broken, queued or running.
+
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use executor::{MapOptions, Stats, SubmitError, TaskError, ThreadPoolExecutor};
+use support::{within, Gate, HANG};
+
+/// Everything a submitted task may have become.
+fn accounted(s: &Stats) -> u64 {
+    s.tasks_completed
+        + s.tasks_panicked
+        + s.tasks_cancelled
+        + s.tasks_rejected
+        + s.tasks_broken
+        + s.tasks_queued as u64
+        + s.tasks_running
+}
+
+/// The counters of the balance, for one `assert_eq!` with a readable diff.
+fn balance(s: &Stats) -> [u64; 6] {
+    [
+        s.tasks_submitted,
+        s.tasks_completed,
+        s.tasks_panicked,
+        s.tasks_cancelled,
+        s.tasks_rejected,
+        s.tasks_broken,
+    ]
+}
+
+/// Wakes itself `left` times before it is ready.
+struct SelfWaking {
+    left: u32,
+}
+
+impl Future for SelfWaking {
+    type Output = u32;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        if self.left == 0 {
+            return Poll::Ready(7);
+        }
+        self.left -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn stats_balance_after_a_mixed_workload() {
+    within(HANG, "mixed workload", || {
+        // One worker, held by `blocker` until the gate opens: everything
+        // below stays queued until then, so the cancellations succeed.
+        let pool = Arc::new(support::pool(1));
+        let gate = Gate::new();
+        let g = gate.clone();
+        let blocker = pool.submit(move || g.wait());
+        let values: Vec<_> = (0..10_u64).map(|i| pool.submit(move || i)).collect();
+        let panics: Vec<_> = (0..3)
+            .map(|i| pool.submit_named("boom", move || -> u64 { panic!("planned {i}") }))
+            .collect();
+        let cancelled: Vec<_> = (0..4_u64).map(|i| pool.submit(move || i)).collect();
+        for h in &cancelled {
+            assert!(h.cancel());
+        }
+        let tried = pool.try_submit(|| 1_u64).ok().unwrap();
+        let timed = pool
+            .submit_timeout(|| 2_u64, Duration::from_secs(1))
+            .ok()
+            .unwrap();
+        let woken = pool.spawn(SelfWaking { left: 3 });
+        let inner = pool.submit(|| 5_u64);
+        let awaiting = pool.spawn(async move { inner.await.unwrap() + 1 });
+        // Two subtasks submitted from inside a task: the worker counts
+        // them in its slot.
+        let p = Arc::clone(&pool);
+        let nested = pool.submit(move || {
+            let (a, b) = (p.submit(|| 1_u64), p.submit(|| 2_u64));
+            a.result().unwrap() + b.result().unwrap()
+        });
+        gate.open();
+        blocker.result().unwrap();
+
+        let options = MapOptions::new().chunk_size(5).window(20);
+        let mapped: Vec<_> = pool
+            .map_with(0..20_u64, |x| x * 2, options)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(mapped, (0..20).map(|x| x * 2).collect::<Vec<_>>());
+        let scoped = pool.scope(|s| {
+            let a = s.submit(|| 1_u64);
+            let b = s.submit(|| 2_u64);
+            let c = s.submit(|| 3_u64);
+            a.result().unwrap() + b.result().unwrap() + c.result().unwrap()
+        });
+        assert_eq!(scoped, 6);
+
+        for (i, h) in values.into_iter().enumerate() {
+            assert_eq!(h.result().unwrap(), i as u64);
+        }
+        for h in panics {
+            assert!(h.result().unwrap_err().is_panic());
+        }
+        for h in cancelled {
+            assert!(matches!(h.result(), Err(TaskError::Cancelled)));
+        }
+        assert_eq!(tried.result().unwrap() + timed.result().unwrap(), 3);
+        assert_eq!(woken.result().unwrap(), 7);
+        assert_eq!(awaiting.result().unwrap(), 6);
+        assert_eq!(nested.result().unwrap(), 3);
+
+        // Quiescent and still open: nothing queued or running. Submitted:
+        // blocker, 10 values, 3 panics, 4 cancelled, try_submit,
+        // submit_timeout, 2 spawns, inner, nested and its 2 subtasks
+        // (26), 4 map chunks, 3 scoped tasks.
+        let s = pool.stats();
+        assert_eq!((s.tasks_queued, s.tasks_running), (0, 0));
+        assert_eq!(balance(&s), [33, 26, 3, 4, 0, 0]);
+        assert_eq!(s.tasks_submitted, accounted(&s));
+
+        // Once shut down: rejected at once, or handed back (counted nowhere).
+        pool.shutdown(true);
+        assert!(matches!(
+            pool.submit(|| 0).result(),
+            Err(TaskError::Rejected)
+        ));
+        assert!(matches!(
+            pool.spawn(async { 0 }).result(),
+            Err(TaskError::Rejected)
+        ));
+        assert!(matches!(
+            pool.try_submit(|| 0),
+            Err(SubmitError::Shutdown(_))
+        ));
+        let options = MapOptions::new().chunk_size(2).window(4);
+        let after: Vec<_> = pool.map_with(0..4_u64, |x| x, options).collect();
+        assert_eq!(after.len(), 4);
+        assert!(after.iter().all(|r| matches!(r, Err(TaskError::Rejected))));
+        // 1 submit, 1 spawn and 2 map chunks, rejected.
+        let s = pool.stats();
+        assert_eq!(balance(&s), [37, 26, 3, 4, 4, 0]);
+        assert_eq!((s.tasks_queued, s.tasks_running), (0, 0));
+        assert_eq!(s.tasks_submitted, accounted(&s));
+    });
+}
+
+#[test]
+fn stats_balance_on_a_broken_pool() {
+    within(HANG, "broken pool", || {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .initializer(|| panic!("no database"))
+            .build()
+            .unwrap();
+        // Queued before or after the initializer panics: Broken either way.
+        let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+        for h in handles {
+            assert!(matches!(h.result(), Err(TaskError::Broken)));
+        }
+        assert!(matches!(pool.try_submit(|| 0), Err(SubmitError::Broken(_))));
+        pool.shutdown(true);
+        let s = pool.stats();
+        assert_eq!(balance(&s), [3, 0, 0, 0, 0, 3]);
+        assert_eq!((s.tasks_queued, s.tasks_running), (0, 0));
+        assert_eq!(s.tasks_submitted, accounted(&s));
+    });
+}
+
+#[test]
+fn try_submit_on_a_full_queue_counts_nowhere() {
+    within(HANG, "full queue", || {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .queue_capacity(1)
+            .build()
+            .unwrap();
+        let gate = Gate::new();
+        let g = gate.clone();
+        let blocker = pool.submit(move || g.wait());
+        while !blocker.running() {
+            std::thread::yield_now();
+        }
+        let queued = pool.submit(|| 1);
+        assert!(matches!(pool.try_submit(|| 2), Err(SubmitError::Full(_))));
+        assert!(matches!(
+            pool.submit_timeout(|| 3, Duration::from_millis(1)),
+            Err(SubmitError::Timeout(_))
+        ));
+        gate.open();
+        blocker.result().unwrap();
+        assert_eq!(queued.result().unwrap(), 1);
+        pool.shutdown(true);
+        let s = pool.stats();
+        assert_eq!(balance(&s), [2, 2, 0, 0, 0, 0]);
+        assert_eq!(s.tasks_submitted, accounted(&s));
+    });
+}
