@@ -246,7 +246,7 @@ pub(crate) fn claim_next<'h, T: 'h>(
 pub(crate) fn is_failure(outcome: Outcome) -> bool {
     matches!(
         outcome,
-        Outcome::Panicked | Outcome::Broken | Outcome::Rejected
+        Outcome::Panicked | Outcome::Broken | Outcome::Rejected | Outcome::Abandoned
     )
 }
 
@@ -786,6 +786,7 @@ mod tests {
         assert!(is_failure(Outcome::Panicked));
         assert!(is_failure(Outcome::Broken));
         assert!(is_failure(Outcome::Rejected));
+        assert!(is_failure(Outcome::Abandoned));
         assert!(!is_failure(Outcome::Cancelled));
         assert!(!is_failure(Outcome::Completed));
     }

@@ -139,6 +139,11 @@ pub enum TaskError {
     Rejected,
     /// The pool is broken (a worker's initializer panicked). The task never ran.
     Broken,
+    /// An async task that had started (it was polled, so it counted as
+    /// running) can never finish: it was parked on its waker when the pool
+    /// shut down and no clone of that waker was left to wake it, or its
+    /// pool broke. Its future was dropped unfinished.
+    Abandoned,
 }
 
 impl TaskError {
@@ -185,6 +190,9 @@ impl fmt::Display for TaskError {
             TaskError::Broken => {
                 f.write_str("task not run: the pool is broken (a worker initializer panicked)")
             }
+            TaskError::Abandoned => f.write_str(
+                "async task abandoned unfinished: no waker was left to resume it when its pool closed",
+            ),
         }
     }
 }
@@ -299,6 +307,7 @@ mod tests {
             "task cancelled before it started"
         );
         assert!(TaskError::Broken.to_string().contains("broken"));
+        assert!(TaskError::Abandoned.to_string().contains("no waker"));
         assert!(matches!(
             TaskError::Rejected.try_into_panic(),
             Err(TaskError::Rejected)

@@ -30,6 +30,9 @@ pub enum Outcome {
     Rejected,
     /// The pool was broken.
     Broken,
+    /// An async task that started but can never finish: see
+    /// [`TaskError::Abandoned`](crate::TaskError::Abandoned).
+    Abandoned,
 }
 
 impl Outcome {
@@ -40,6 +43,7 @@ impl Outcome {
             Snapshot::CANCELLED => Outcome::Cancelled,
             Snapshot::REJECTED => Outcome::Rejected,
             Snapshot::BROKEN => Outcome::Broken,
+            Snapshot::ABANDONED => Outcome::Abandoned,
             other => unreachable!("outcome of a task that is not terminal ({other})"),
         }
     }

@@ -344,6 +344,7 @@ fn replicate(error: &TaskError) -> TaskError {
         TaskError::Cancelled => TaskError::Cancelled,
         TaskError::Rejected => TaskError::Rejected,
         TaskError::Broken => TaskError::Broken,
+        TaskError::Abandoned => TaskError::Abandoned,
         // Per-item panics are caught inside the chunk; this is a panic of
         // the chunk itself (say, an input's destructor). Carry its message.
         TaskError::Panicked(panic) => TaskError::Panicked(Panic::new(

@@ -234,8 +234,15 @@ impl ThreadPoolExecutor {
     /// Unlike Python, tasks already running may still submit subtasks while
     /// the pool drains (so a fork-join computation in flight completes);
     /// submissions from outside resolve to [`TaskError::Rejected`](crate::TaskError::Rejected).
-    /// Async tasks still parked on a waker when the last worker exits are
-    /// cancelled, so no handle is left pending.
+    ///
+    /// An async task that was polled once is running, as in Python: with
+    /// `wait` this returns after it finished (a worker stays for it while it
+    /// is parked on its waker), and `cancel_futures` leaves it alone. One
+    /// parked with no clone of its waker left can never be resumed: it
+    /// resolves to [`TaskError::Abandoned`](crate::TaskError::Abandoned) (at
+    /// shutdown, or when its last waker drops). One whose waker is kept but
+    /// never woken keeps `shutdown(true)`, and the pool's `Drop`, waiting,
+    /// as a closure that never returns would.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -257,7 +264,8 @@ impl ThreadPoolExecutor {
 
     /// Python's `shutdown(wait, cancel_futures)`: with `cancel_futures`,
     /// tasks still queued resolve to [`TaskError::Cancelled`](crate::TaskError::Cancelled)
-    /// instead of running.
+    /// instead of running. Async tasks that already started are not
+    /// cancelled, even when woken and queued again (see [`shutdown`](Self::shutdown)).
     pub fn shutdown_with(&self, wait: bool, cancel_futures: bool) {
         self.registry.shutdown(wait, cancel_futures);
     }

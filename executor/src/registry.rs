@@ -252,12 +252,13 @@ impl Registry {
     /// retired thread that last used the slot, if any, for the caller to reap.
     fn start_worker_locked(self: &Arc<Self>) -> std::io::Result<Option<JoinHandle<()>>> {
         let mut threads = lock(&self.threads);
-        // A pool that is shutting down still grows while workers are alive
-        // (running tasks may queue subtasks, and a worker blocked in a wait
-        // needs a spare to run them); once the last one has exited it never
-        // starts another.
+        // A pool that is shutting down still grows until it terminated:
+        // running tasks may queue subtasks, a worker blocked in a wait needs
+        // a spare to run them, and a parked async task woken after the
+        // workers left needs one (see `terminate`). `terminate` sets its
+        // flag under this lock with no worker alive, so none starts after.
         let flags = self.flags();
-        if flags & BROKEN != 0 || (flags & SHUTDOWN != 0 && self.alive() == 0) {
+        if flags & (BROKEN | TERMINATED) != 0 {
             return Ok(None);
         }
         if self.unblocked() >= self.config.max_workers {
@@ -408,7 +409,7 @@ impl Registry {
     }
 
     /// A worker leaves for good (shutdown, or its initializer panicked).
-    pub(crate) fn exit_worker(&self, index: usize, deque: Worker<Job>) {
+    pub(crate) fn exit_worker(self: &Arc<Self>, index: usize, deque: Worker<Job>) {
         let last = {
             let mut threads = lock(&self.threads);
             *lock(&self.slot(index).deque) = Some(deque);
@@ -430,12 +431,43 @@ impl Registry {
                 .any(|s| !s.is_empty())
     }
 
+    /// May a worker that found no work leave the pool for good? Once it is
+    /// broken, yes; once it is shut down, unless a started async task is
+    /// parked on a waker that can still fire: its wake needs a worker.
+    pub(crate) fn may_exit(&self) -> bool {
+        let flags = self.flags();
+        flags & BROKEN != 0 || (flags & SHUTDOWN != 0 && !self.async_tasks.any_parked())
+    }
+
+    /// An async task left the live set. If it was the last of a pool that
+    /// is shutting down, every sleeper is woken: workers that stayed for a
+    /// parked task may exit now.
+    pub(crate) fn forget_async_task(&self, key: usize) {
+        // The decrement in `remove` and this flag load are SeqCst, as are a
+        // sleeper's loads of the flags and the count in `may_exit` (after it
+        // announced itself). If the sleeper saw the flag and a count above
+        // zero, our load comes later and sees the flag: we wake it.
+        if self.async_tasks.remove(key) && self.flags() & SHUTDOWN != 0 {
+            self.sleep.notify_all();
+        }
+    }
+
     /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
     pub(crate) fn shutdown(self: &Arc<Self>, wait: bool, cancel_queued: bool) {
         let new = SHUTDOWN | if cancel_queued { CANCEL_QUEUED } else { 0 };
         self.flags.fetch_or(new, Ordering::SeqCst);
+        // SeqCst fence between the flag and the scan: pairs with the fence
+        // in `AsyncTask::on_unwakeable`. Either a task that became
+        // unwakeable sees the flag and abandons itself, or we see it here.
+        fence(Ordering::SeqCst);
+        self.async_tasks.abandon_unwakeable();
         if cancel_queued {
-            self.drain_queues(Snapshot::CANCELLED);
+            // Started async tasks woken meanwhile are running, not queued
+            // work: they go back in the queue, and run.
+            for job in self.drain_queues(Snapshot::CANCELLED) {
+                self.force_reserve();
+                self.injector.push(job);
+            }
         }
         self.sleep.notify_all();
         self.release_blocked_submitters();
@@ -511,7 +543,8 @@ impl Registry {
     /// task resolves to Broken, and so will every later one.
     pub(crate) fn break_pool(&self) {
         self.flags.fetch_or(BROKEN, Ordering::SeqCst);
-        self.drain_queues(Snapshot::BROKEN);
+        let started = self.drain_queues(Snapshot::BROKEN);
+        debug_assert!(started.is_empty(), "a broken pool abandons started tasks");
         self.sleep.notify_all();
         self.release_blocked_submitters();
     }
@@ -519,21 +552,30 @@ impl Registry {
     /// Resolves whatever is still queued to `lifecycle`. Only the injector
     /// and the stealers are reachable from here; a job a worker holds in
     /// its hand is resolved by that worker, which checks the flags first.
-    fn drain_queues(&self, lifecycle: usize) {
+    /// Returns the jobs still queued after their abort failed: started
+    /// async tasks, which a cancellation does not touch.
+    fn drain_queues(&self, lifecycle: usize) -> Vec<Job> {
+        let mut started = Vec::new();
+        let mut resolve = |job: Job| {
+            self.abort(&job, lifecycle);
+            if job.is_queued() {
+                started.push(job);
+            }
+        };
         loop {
             let mut found = false;
             while let Some(job) = self.injector.steal().success() {
                 found = true;
-                self.abort(&job, lifecycle);
+                resolve(job);
             }
             for stealer in self.stealers.iter().filter_map(OnceLock::get) {
                 while let Some(job) = stealer.steal().success() {
                     found = true;
-                    self.abort(&job, lifecycle);
+                    resolve(job);
                 }
             }
             if !found {
-                break;
+                return started;
             }
         }
     }
@@ -595,13 +637,36 @@ impl Registry {
     }
 
     /// After the last worker exited: resolve what can no longer run. Jobs
-    /// that raced into the queues become Rejected (or Broken), and async
-    /// tasks parked on a waker are cancelled. Idempotent.
-    fn terminate(&self) {
-        if self.alive() != 0 {
+    /// that raced into the queues become Rejected (or Broken), and so do
+    /// async tasks that never started; started ones become Abandoned.
+    /// Idempotent.
+    ///
+    /// A shut-down pool (not a broken one) with a started async task still
+    /// parked on its waker does not terminate: its wake needs a worker, so
+    /// one is started to wait for it and exits with the last such task.
+    /// (Only a worker running a task can park one, and it checks
+    /// `may_exit` before it leaves, so with no worker alive the parked set
+    /// only shrinks.)
+    fn terminate(self: &Arc<Self>) {
+        if self.alive() != 0 || self.is_terminated() {
             return;
         }
-        let prev = self.flags.fetch_or(TERMINATED, Ordering::SeqCst);
+        if self.flags() & BROKEN == 0 && self.async_tasks.any_parked() {
+            match self.start_worker() {
+                Ok(()) if self.alive() != 0 => return,
+                Ok(()) => {}
+                Err(e) => eprintln!(
+                    "executor: could not start a worker for the async tasks still running at shutdown: {e}"
+                ),
+            }
+        }
+        let prev = {
+            let _threads = lock(&self.threads);
+            if self.alive() != 0 {
+                return; // a worker started meanwhile: it terminates the pool
+            }
+            self.flags.fetch_or(TERMINATED, Ordering::SeqCst)
+        };
         if prev & TERMINATED != 0 {
             return;
         }
@@ -610,8 +675,10 @@ impl Registry {
         } else {
             Snapshot::REJECTED
         };
-        self.drain_queues(leftover);
-        self.async_tasks.cancel_all(self);
+        // Started tasks among them are abandoned by `abort`: none is left.
+        let started = self.drain_queues(leftover);
+        debug_assert!(started.is_empty());
+        self.async_tasks.resolve_all(leftover);
     }
 
     /// After a submitter queued a job from outside the pool: if the pool

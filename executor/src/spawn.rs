@@ -1,12 +1,19 @@
 //! Async tasks: `pool.spawn(future)` polls a future on the workers, queues
 //! it again when its waker fires, and never polls it on two threads at once.
+//!
+//! The waker is the task's own `Arc` behind a hand-written vtable, so that
+//! the task's state word counts the waker's clones: a task parked with no
+//! waker left can never be queued again, and the pool must know that at
+//! shutdown (it waits for every started task that can still be woken).
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use futures_task::{waker_ref, ArcWake, FutureObj, Spawn, SpawnError};
+use futures_task::{FutureObj, Spawn, SpawnError};
 
 use crate::error::Panic;
 use crate::handle::TaskHandle;
@@ -34,6 +41,28 @@ pub(crate) struct AsyncTask<Fut: Future> {
 // state (dropping it); both are won by a CAS on the state word, so there is
 // one such party at a time, on any thread: hence `Fut: Send`.
 unsafe impl<Fut: Future + Send> Sync for AsyncTask<Fut> where Fut::Output: Send {}
+
+impl<Fut: Future> AsyncTask<Fut> {
+    /// Leaves the pool's live set (once, as the task becomes terminal or is
+    /// dropped unfinished).
+    fn forget(&self) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.forget_async_task(self.live_key);
+        }
+    }
+}
+
+impl<Fut: Future> Drop for AsyncTask<Fut> {
+    fn drop(&mut self) {
+        // Dropped unfinished (parked with no waker and no handle left, or
+        // queued in a pool that is gone): nobody can resume it or wait for
+        // it, but it must leave the live set, which a shutting-down pool
+        // waits on.
+        if !self.core.snapshot().is_terminal() {
+            self.forget();
+        }
+    }
+}
 
 impl<Fut> AsyncTask<Fut>
 where
@@ -71,19 +100,139 @@ where
                     registry.schedule(job);
                 }
                 if registry.is_terminated() {
-                    Runnable::abort(&**self, Snapshot::CANCELLED);
+                    // No worker will ever run it (see `Runnable::abort`).
+                    Runnable::abort(&**self, Snapshot::REJECTED);
                 }
             }
             // The pool is gone: nobody will ever poll this task again.
             None => {
-                Runnable::abort(&**self, Snapshot::CANCELLED);
+                Runnable::abort(&**self, Snapshot::REJECTED);
             }
         }
     }
 
-    fn forget(&self) {
-        if let Some(registry) = self.registry.upgrade() {
-            registry.async_tasks.remove(self.live_key);
+    /// The task just became unwakeable (see `Snapshot::is_unwakeable`):
+    /// parked, and its last waker gone. Once its pool is shutting down (or
+    /// gone) nothing will ever finish it, so it is abandoned; before that it
+    /// stays parked, and `Registry::shutdown` abandons it then.
+    fn on_unwakeable(&self) {
+        // SeqCst fence between the RMW that made the task unwakeable and the
+        // flag load: pairs with the fence in `Registry::shutdown` between
+        // setting SHUTDOWN and scanning the live tasks. Either we see the
+        // flag here, or that scan sees the task unwakeable.
+        fence(Ordering::SeqCst);
+        let closing = match self.registry.upgrade() {
+            Some(registry) => registry.flags() & (SHUTDOWN | BROKEN) != 0,
+            None => true,
+        };
+        if closing {
+            self.abandon_if_unwakeable();
+        }
+    }
+
+    fn abandon_if_unwakeable(&self) -> bool {
+        self.resolve(Snapshot::is_unwakeable, Snapshot::ABANDONED)
+    }
+
+    /// Resolves the task to `to` (terminal) if its state passes `from`, a
+    /// stage where nobody polls it: drops the future, tells the waiters,
+    /// then leaves the live set, so that a shutdown waiting for the last
+    /// live task returns after its done callbacks ran.
+    fn resolve(&self, from: impl Fn(Snapshot) -> bool, to: usize) -> bool {
+        let resolved = self.core.transition_to_aborted(from, to, || {
+            // SAFETY: called once the task left a non-running stage for us.
+            unsafe { self.drop_future() };
+        });
+        if resolved {
+            self.forget();
+        }
+        resolved
+    }
+
+    /// Wakes the task (`Waker::wake_by_ref`).
+    fn wake(self: &Arc<Self>) {
+        let wakeable = |s: Snapshot| {
+            !s.is_notified() && matches!(s.lifecycle(), Snapshot::IDLE | Snapshot::RUNNING)
+        };
+        if let Ok(prev) = self
+            .core
+            .transition(wakeable, |s| Snapshot(s.0 | Snapshot::NOTIFIED))
+        {
+            // A running task is queued again by its runner when the poll ends.
+            if prev.lifecycle() == Snapshot::IDLE {
+                self.schedule(false);
+            }
+        }
+    }
+
+    // ---- the waker: an `Arc<Self>` whose clones the state word counts ----
+
+    fn vtable() -> &'static RawWakerVTable {
+        &RawWakerVTable::new(
+            Self::clone_waker,
+            Self::wake_by_value,
+            Self::wake_by_ref,
+            Self::drop_waker,
+        )
+    }
+
+    /// The runner's waker: borrows the runner's `Arc`, counts nothing, and
+    /// must never be dropped (hence `ManuallyDrop`); its clones count.
+    fn borrowed_waker(self: &Arc<Self>) -> ManuallyDrop<Waker> {
+        let raw = RawWaker::new(Arc::as_ptr(self).cast(), Self::vtable());
+        // SAFETY: the vtable's functions uphold the `RawWaker` contract for
+        // a pointer from `Arc::as_ptr` of a live `Arc<Self>` (each clone
+        // owns one strong count); this one owns none and is never dropped,
+        // and it lives no longer than the borrowed `Arc`.
+        ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` is `Arc::as_ptr` of an `Arc<Self>` kept alive by the waker
+    /// being cloned (a counted clone's strong count, or the runner's `Arc`).
+    unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
+        let task = ptr.cast::<Self>();
+        // SAFETY: per this function's contract the task is alive, and the
+        // new waker owns the strong count taken here.
+        unsafe { Arc::increment_strong_count(task) };
+        // SAFETY: alive, as above.
+        unsafe { &*task }.core.add_waker();
+        RawWaker::new(ptr, Self::vtable())
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` belongs to a counted waker, which this call consumes.
+    unsafe fn wake_by_value(ptr: *const ()) {
+        // SAFETY: the waker is alive until `drop_waker` consumes it.
+        unsafe { Self::wake_by_ref(ptr) };
+        // After the wake: dropping first could make the task look
+        // unwakeable in between.
+        // SAFETY: consumes the waker's count, as this function's contract allows.
+        unsafe { Self::drop_waker(ptr) };
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` belongs to a live waker (counted or borrowed).
+    unsafe fn wake_by_ref(ptr: *const ()) {
+        // SAFETY: the waker keeps the task alive; `ManuallyDrop` leaves its
+        // strong count where it was.
+        let task = ManuallyDrop::new(unsafe { Arc::from_raw(ptr.cast::<Self>()) });
+        Self::wake(&task);
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` belongs to a counted waker, which this call consumes.
+    unsafe fn drop_waker(ptr: *const ()) {
+        // SAFETY: takes over the strong count this waker owned.
+        let task = unsafe { Arc::from_raw(ptr.cast::<Self>()) };
+        let prev = task.core.drop_waker();
+        // The last waker of a parked task that was not woken.
+        if Snapshot(prev.0 - Snapshot::WAKER_ONE).is_unwakeable() {
+            task.on_unwakeable();
         }
     }
 }
@@ -104,7 +253,7 @@ where
         if let Err(now) = started {
             return Ran::not_run(now);
         }
-        let waker = waker_ref(&self);
+        let waker = self.borrowed_waker();
         let mut cx = Context::from_waker(&waker);
         let poll = unwind::catch(|| {
             self.future.with_mut(|f| {
@@ -130,6 +279,9 @@ where
                     .expect("only the runner leaves RUNNING");
                 if prev.is_notified() {
                     self.schedule(true);
+                } else if prev.wakers() == 0 {
+                    // Nobody kept a waker: parked for good.
+                    self.on_unwakeable();
                 }
                 return Ran::Pending;
             }
@@ -149,40 +301,20 @@ where
         ran
     }
 
+    /// Never polled: resolves to `lifecycle`. Started (parked on its
+    /// waker, or woken and queued): it is running in Python's sense, so a
+    /// cancellation (`cancel_futures`) leaves it alone; a pool that can no
+    /// longer poll it (`REJECTED`: terminated; `BROKEN`) abandons it.
     fn abort(&self, lifecycle: usize) -> bool {
-        // Never polled, or parked on its waker: nobody is polling it.
-        let not_running =
-            |s: Snapshot| matches!(s.lifecycle(), Snapshot::SCHEDULED | Snapshot::IDLE);
-        self.core.transition_to_aborted(not_running, lifecycle, || {
-            // SAFETY: called once the task left a non-running stage for us.
-            unsafe { self.drop_future() };
-            self.forget();
-        })
+        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
+        let parked = |s: Snapshot| s.lifecycle() == Snapshot::IDLE;
+        // Never back to SCHEDULED once it left it, so a second try is sound.
+        self.resolve(scheduled, lifecycle)
+            || (lifecycle != Snapshot::CANCELLED && self.resolve(parked, Snapshot::ABANDONED))
     }
 
     fn snapshot(&self) -> Snapshot {
         self.core.snapshot()
-    }
-}
-
-impl<Fut> ArcWake for AsyncTask<Fut>
-where
-    Fut: Future + Send + 'static,
-    Fut::Output: Send + 'static,
-{
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        let wakeable = |s: Snapshot| {
-            !s.is_notified() && matches!(s.lifecycle(), Snapshot::IDLE | Snapshot::RUNNING)
-        };
-        if let Ok(prev) = arc_self
-            .core
-            .transition(wakeable, |s| Snapshot(s.0 | Snapshot::NOTIFIED))
-        {
-            // A running task is queued again by its runner when the poll ends.
-            if prev.lifecycle() == Snapshot::IDLE {
-                arc_self.schedule(false);
-            }
-        }
     }
 }
 
@@ -205,25 +337,52 @@ where
             return false;
         }
         let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
-        self.core.transition_to_aborted(scheduled, lifecycle, || {
-            // SAFETY: called once the task left SCHEDULED for us.
-            unsafe { self.drop_future() };
-            self.forget();
-        })
+        self.resolve(scheduled, lifecycle)
     }
 }
 
-/// The pool's alive async tasks, so that terminating the pool can cancel the
-/// ones parked on a waker that will never fire. Touched twice per async
-/// task (spawn and finish), never on the closure path.
+/// What the pool's live set needs of an async task.
+trait LiveTask: Send + Sync {
+    fn snapshot(&self) -> Snapshot;
+    /// Abandons the task if it is unwakeable; returns whether it did.
+    fn abandon_if_unwakeable(&self) -> bool;
+    /// See `Runnable::abort`.
+    fn abort(&self, lifecycle: usize) -> bool;
+}
+
+impl<Fut> LiveTask for AsyncTask<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    fn snapshot(&self) -> Snapshot {
+        self.core.snapshot()
+    }
+
+    fn abandon_if_unwakeable(&self) -> bool {
+        AsyncTask::abandon_if_unwakeable(self)
+    }
+
+    fn abort(&self, lifecycle: usize) -> bool {
+        Runnable::abort(self, lifecycle)
+    }
+}
+
+/// The pool's async tasks that are not terminal: a shutting-down pool keeps
+/// a worker while one of them is parked on a waker that can still fire,
+/// abandons those whose waker is gone, and a terminated pool resolves the
+/// rest. Touched twice per async task (spawn and finish), never on the
+/// closure path, and scanned only at shutdown.
 #[derive(Default)]
 pub(crate) struct LiveTasks {
     slab: Mutex<Slab>,
+    /// Tasks in the slab. SeqCst: see `Registry::forget_async_task`.
+    live: AtomicUsize,
 }
 
 #[derive(Default)]
 struct Slab {
-    entries: Vec<Option<Weak<dyn Runnable>>>,
+    entries: Vec<Option<Weak<dyn LiveTask>>>,
     free: Vec<usize>,
 }
 
@@ -239,28 +398,82 @@ impl LiveTasks {
         }
     }
 
-    fn fill(&self, key: usize, task: Weak<dyn Runnable>) {
-        lock(&self.slab).entries[key] = Some(task);
+    fn fill(&self, key: usize, task: Weak<dyn LiveTask>) {
+        let mut slab = lock(&self.slab);
+        slab.entries[key] = Some(task);
+        self.live.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn remove(&self, key: usize) {
+    /// Frees `key`; returns true when that left no live task.
+    pub(crate) fn remove(&self, key: usize) -> bool {
         let mut slab = lock(&self.slab);
-        if slab.entries[key].take().is_some() || !slab.free.contains(&key) {
+        if slab.entries[key].take().is_some() {
+            slab.free.push(key);
+            return self.live.fetch_sub(1, Ordering::SeqCst) == 1;
+        }
+        // Reserved for a task that was refused, never filled.
+        if !slab.free.contains(&key) {
             slab.free.push(key);
         }
+        false
     }
 
-    /// Cancels every async task that is not running. Called once the last
-    /// worker has exited, so none is.
-    pub(crate) fn cancel_all(&self, registry: &Registry) {
-        let tasks: Vec<_> = lock(&self.slab)
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// The live tasks, upgraded under the lock. Dropped by the caller after
+    /// the lock: the last reference to a task runs its `Drop`, which takes
+    /// the lock again (and drops user data).
+    fn upgraded(&self) -> Vec<Arc<dyn LiveTask>> {
+        lock(&self.slab)
             .entries
             .iter()
             .flatten()
             .filter_map(Weak::upgrade)
-            .collect();
-        for task in tasks {
-            registry.abort(&Job(task), Snapshot::CANCELLED);
+            .collect()
+    }
+
+    /// At shutdown: abandons every task that can never be woken.
+    pub(crate) fn abandon_unwakeable(&self) {
+        if self.live() == 0 {
+            return;
+        }
+        for task in self.upgraded() {
+            task.abandon_if_unwakeable();
+        }
+    }
+
+    /// Is some started task parked (IDLE), so that a worker must stay for
+    /// its wake? A running task does not count: its runner is a worker that
+    /// checks again when the poll ends.
+    pub(crate) fn any_parked(&self) -> bool {
+        if self.live() == 0 {
+            return false;
+        }
+        let mut seen = Vec::new();
+        let found = {
+            let slab = lock(&self.slab);
+            slab.entries
+                .iter()
+                .flatten()
+                .filter_map(Weak::upgrade)
+                .any(|task| {
+                    let parked = task.snapshot().lifecycle() == Snapshot::IDLE;
+                    seen.push(task); // dropped after the lock, see `upgraded`
+                    parked
+                })
+        };
+        drop(seen);
+        found
+    }
+
+    /// Resolves every task left once no worker can run one: never started
+    /// ones to `lifecycle` (`REJECTED` or `BROKEN`), started ones to
+    /// `ABANDONED`.
+    pub(crate) fn resolve_all(&self, lifecycle: usize) {
+        for task in self.upgraded() {
+            task.abort(lifecycle);
         }
     }
 }
@@ -273,7 +486,9 @@ impl ThreadPoolExecutor {
     /// The future is polled on a worker, queued again when its waker fires,
     /// and never polled by two workers at once. A wake during its own poll
     /// (a yield) queues it behind the work already queued, so a task that
-    /// keeps waking itself does not starve the pool.
+    /// keeps waking itself does not starve the pool. Once polled, it counts
+    /// as running: shutdown waits for it rather than cancel it (see
+    /// [`shutdown`](Self::shutdown)).
     ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
@@ -339,7 +554,7 @@ impl ThreadPoolExecutor {
             Some(ctx) => ctx.count_submitted(),
             None => registry.count_submitted(),
         }
-        let weak: Weak<dyn Runnable> = Arc::downgrade(&task) as Weak<dyn Runnable>;
+        let weak: Weak<dyn LiveTask> = Arc::downgrade(&task) as Weak<dyn LiveTask>;
         registry.async_tasks.fill(live_key, weak);
         registry.schedule(Job(task));
         if let Some(lifecycle) = registry.closed_after_submit() {

@@ -25,7 +25,7 @@ pub enum ReturnWhen {
     /// As soon as any task is done (finished, panicked, cancelled, …).
     FirstCompleted,
     /// As soon as any task ends in an error other than cancellation (it
-    /// panicked, or it was rejected or the pool broke); when none does,
+    /// panicked, or it was rejected, abandoned or the pool broke); when none does,
     /// once all are done.
     FirstException,
     /// Once every task is done.

@@ -214,15 +214,23 @@ impl WorkerCtx {
             // Flags after the search: a shutdown flag seen here means the
             // search above already covered everything queued before it.
             if closing() {
-                // One more look, after a SeqCst fence: pairs with the fence a
-                // submitter runs between its push and its own flag check
-                // (`closed_after_submit`). Either this search sees its job or
-                // it sees the flag and resolves the job itself.
-                fence(Ordering::SeqCst);
-                if let Some(job) = self.find_work() {
-                    return self.stop_searching(searching, Next::Job(job));
+                if registry.may_exit() {
+                    // One more look, after a SeqCst fence: pairs with the
+                    // fence a submitter runs between its push and its own
+                    // flag check (`closed_after_submit`). Either this search
+                    // sees its job or it sees the flag and resolves the job
+                    // itself.
+                    fence(Ordering::SeqCst);
+                    if let Some(job) = self.find_work() {
+                        return self.stop_searching(searching, Next::Job(job));
+                    }
+                    return self.stop_searching(searching, Next::Exit);
                 }
-                return self.stop_searching(searching, Next::Exit);
+                // Shut down, but a started async task is parked on a waker
+                // that can still fire: sleep until it is queued again, or
+                // until the last live task ends (`forget_async_task`). No
+                // spinning: nothing else will arrive.
+                rounds = rounds.max(SPIN_ROUNDS + YIELD_ROUNDS);
             }
             if rounds == 0 && !searching {
                 searching = registry.sleep.start_searching();
@@ -244,7 +252,7 @@ impl WorkerCtx {
             let wake = registry.sleep.sleep(
                 self.index,
                 searching,
-                || registry.has_work() || closing(),
+                || registry.has_work() || (closing() && registry.may_exit()),
                 keep_alive,
             );
             searching = wake == Wake::Notified;
@@ -340,7 +348,11 @@ impl WorkerCtx {
                 Snapshot::CANCELLED
             };
             registry.abort(&job, lifecycle);
-            return;
+            // Still queued: a started async task, which `cancel_futures`
+            // leaves running. It runs on.
+            if !job.is_queued() {
+                return;
+            }
         }
         let stats = &self.slot.stats;
         SlotStats::bump(&stats.running, 1);

@@ -212,35 +212,331 @@ fn started_async_task_cannot_be_cancelled() {
     assert_eq!(h.result().unwrap(), 3);
 }
 
-#[test]
-fn shutdown_with_pending_async_tasks_resolves_every_handle() {
-    let (handles, keep_senders) = within(HANG, "shutdown with pending async", || {
-        let pool = ThreadPoolExecutor::builder()
-            .max_workers(2)
-            .build()
-            .unwrap();
-        let mut senders = Vec::new();
-        let mut handles = Vec::new();
-        for _ in 0..100 {
-            let (tx, rx) = oneshot::channel::<u8>();
-            senders.push(tx);
-            handles.push(pool.spawn(async move { rx.await.unwrap_or(0) }));
-        }
-        // Let them all start and park on their channels.
-        while handles.iter().any(|h| !h.running()) {
+/// Waits (within `HANG`) until `cond` holds.
+fn wait_until(what: &str, cond: impl Fn() -> bool + Send + 'static) {
+    within(HANG, what, move || {
+        while !cond() {
             std::thread::yield_now();
         }
-        pool.shutdown(true);
-        (handles, senders)
     });
-    for h in handles {
-        assert!(h.done(), "no handle pends after shutdown(wait)");
-        assert!(matches!(h.result(), Err(TaskError::Cancelled)));
+}
+
+/// Spawns `fut` wrapped so that its first poll is signalled, and returns
+/// once it has been polled (it is then running, in Python's sense).
+fn spawn_started<T: Send + 'static>(
+    pool: &ThreadPoolExecutor,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> executor::TaskHandle<T> {
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let h = pool.spawn(async move {
+        let _ = started_tx.send(());
+        fut.await
+    });
+    started_rx.recv().unwrap();
+    h
+}
+
+/// Calls `shutdown_with(true, cancel)` on another thread; the thread
+/// returns whether `finished` was already set when `shutdown` returned.
+fn shutdown_on_thread(
+    pool: &Arc<ThreadPoolExecutor>,
+    cancel: bool,
+    finished: &Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<bool> {
+    let (pool, finished) = (pool.clone(), finished.clone());
+    std::thread::spawn(move || {
+        pool.shutdown_with(true, cancel);
+        finished.load(Ordering::SeqCst)
+    })
+}
+
+/// Occupies the only worker of `pool` with a task blocked on the returned
+/// gate, and returns once it runs.
+fn occupy_the_worker(pool: &ThreadPoolExecutor) -> (support::Gate, executor::TaskHandle<()>) {
+    let gate = support::Gate::new();
+    let g = gate.clone();
+    let busy = pool.submit(move || g.wait());
+    while !busy.running() {
+        std::thread::yield_now();
     }
-    // A wake after termination is harmless.
-    for tx in keep_senders {
-        let _ = tx.send(1);
+    (gate, busy)
+}
+
+/// Sets `flag` when `h` is done, whatever its outcome.
+fn flag_when_done<T>(h: &executor::TaskHandle<T>) -> Arc<std::sync::atomic::AtomicBool> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f = flag.clone();
+    h.add_done_callback(move |_| f.store(true, Ordering::SeqCst));
+    flag
+}
+
+/// A started async task is running, in Python's sense: `shutdown(wait)`
+/// waits for it to finish instead of cancelling it, and returns after it.
+#[test]
+fn shutdown_waits_for_a_started_async_task() {
+    let pool = Arc::new(support::pool(1));
+    let (tx, rx) = oneshot::channel::<u32>();
+    let h = spawn_started(&pool, async move { rx.await.unwrap() * 2 });
+    assert!(h.running(), "polled once, parked on its channel");
+    let finished = flag_when_done(&h);
+    // The worker is busy while the pool shuts down, so that what it does
+    // next is decided with the flag set: stay for the parked task (and
+    // sleep), or exit and let the pool resolve the task.
+    let (gate, busy) = occupy_the_worker(&pool);
+    let shutter = shutdown_on_thread(&pool, false, &finished);
+    let p = pool.clone();
+    wait_until("shutdown flag", move || p.is_shutdown());
+    gate.open();
+    busy.result().unwrap();
+    let (p, f) = (pool.clone(), finished.clone());
+    wait_until("worker asleep, or task resolved", move || {
+        f.load(Ordering::SeqCst) || p.stats().workers_idle == 1
+    });
+    assert!(
+        !h.done(),
+        "resolved while its waker could still fire: {:?}",
+        h.outcome()
+    );
+    tx.send(21).unwrap();
+    assert_eq!(within(HANG, "the task", move || h.result()).unwrap(), 42);
+    let returned_after = within(HANG, "shutdown", move || shutter.join().unwrap());
+    assert!(
+        returned_after,
+        "shutdown(wait) returned before the task finished"
+    );
+}
+
+/// Many started tasks, their senders firing only after `shutdown(wait)`
+/// began (some sending, some dropped): every handle gets its value.
+#[test]
+fn shutdown_waits_for_every_started_async_task() {
+    let pool = Arc::new(support::pool(1));
+    let mut senders = Vec::new();
+    let mut handles = Vec::new();
+    for i in 0..100u32 {
+        let (tx, rx) = oneshot::channel::<u32>();
+        senders.push(tx);
+        handles.push(spawn_started(&pool, async move {
+            rx.await.map_or(i, |v| v + i)
+        }));
     }
+    let all_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let any_done = Arc::new(AtomicUsize::new(0));
+    for h in &handles {
+        let d = any_done.clone();
+        h.add_done_callback(move |_| {
+            d.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let (gate, busy) = occupy_the_worker(&pool);
+    let shutter = shutdown_on_thread(&pool, false, &all_done);
+    let p = pool.clone();
+    wait_until("shutdown flag", move || p.is_shutdown());
+    gate.open();
+    busy.result().unwrap();
+    let (p, d) = (pool.clone(), any_done.clone());
+    wait_until("worker asleep, or tasks resolved", move || {
+        d.load(Ordering::SeqCst) > 0 || p.stats().workers_idle == 1
+    });
+    assert_eq!(
+        any_done.load(Ordering::SeqCst),
+        0,
+        "resolved while their wakers could still fire"
+    );
+    for (i, tx) in senders.into_iter().enumerate() {
+        if i % 3 == 0 {
+            drop(tx); // wakes the receiver with an error: still a wake
+        } else {
+            tx.send(1000).unwrap();
+        }
+    }
+    let values = within(HANG, "async tasks", move || {
+        handles.into_iter().map(|h| h.result()).collect::<Vec<_>>()
+    });
+    all_done.store(true, Ordering::SeqCst);
+    within(HANG, "shutdown", move || shutter.join().unwrap());
+    for (i, v) in values.into_iter().enumerate() {
+        let expected = if i % 3 == 0 {
+            i as u32
+        } else {
+            i as u32 + 1000
+        };
+        assert_eq!(v.unwrap(), expected, "task {i}");
+    }
+}
+
+/// `shutdown_with(wait, cancel_futures)` cancels async tasks that never
+/// started, and only those: a started task, parked or already woken and
+/// queued again, runs to its end.
+#[test]
+fn cancel_futures_cancels_only_never_started_async_tasks() {
+    let pool = Arc::new(support::pool(1));
+    let (parked_tx, parked_rx) = oneshot::channel::<u32>();
+    let parked = spawn_started(&pool, async move { parked_rx.await.unwrap() + 1 });
+    let (woken_tx, woken_rx) = oneshot::channel::<u32>();
+    let woken = spawn_started(&pool, async move { woken_rx.await.unwrap() + 2 });
+    let (gate, busy) = occupy_the_worker(&pool);
+    // Queued behind `busy`: woken (so queued again) and never started.
+    woken_tx.send(10).unwrap();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let p = polls.clone();
+    let never_started = ThreadPoolExecutor::spawn(&pool, async move {
+        p.fetch_add(1, Ordering::SeqCst);
+    });
+    let parked_done = flag_when_done(&parked);
+    let shutter = shutdown_on_thread(&pool, true, &parked_done);
+    let h = never_started;
+    let never_started = within(HANG, "cancellation", move || {
+        while !h.done() {
+            std::thread::yield_now();
+        }
+        h
+    });
+    assert!(never_started.cancelled(), "{:?}", never_started.outcome());
+    gate.open();
+    busy.result().unwrap();
+    assert_eq!(
+        within(HANG, "woken task", move || woken.result()).unwrap(),
+        12
+    );
+    assert!(
+        !parked.done(),
+        "the parked task is not cancelled: {:?}",
+        parked.outcome()
+    );
+    parked_tx.send(20).unwrap();
+    assert_eq!(
+        within(HANG, "parked task", move || parked.result()).unwrap(),
+        21
+    );
+    assert!(within(HANG, "shutdown", move || shutter.join().unwrap()));
+    assert!(matches!(never_started.result(), Err(TaskError::Cancelled)));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        0,
+        "a cancelled task never runs"
+    );
+}
+
+/// Counts drops of the value it wraps.
+struct DropCount(Arc<AtomicUsize>);
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A started task parked with no clone of its waker left can never be
+/// resumed: shutdown resolves it to `Abandoned` (not `Cancelled`: it ran)
+/// and drops its future, instead of waiting forever.
+#[test]
+fn started_async_task_without_a_waker_is_abandoned_at_shutdown() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = DropCount(drops.clone());
+    let pool = support::pool(2);
+    let h = spawn_started(&pool, async move {
+        let _guard = guard;
+        std::future::pending::<()>().await // keeps no waker
+    });
+    assert!(h.running());
+    let outcome = Arc::new(std::sync::Mutex::new(None));
+    let o = outcome.clone();
+    h.add_done_callback(move |outcome| *o.lock().unwrap() = Some(outcome));
+    within(HANG, "shutdown", move || pool.shutdown(true));
+    let err = h.result().unwrap_err();
+    assert!(matches!(err, TaskError::Abandoned), "{err}");
+    assert_eq!(*outcome.lock().unwrap(), Some(executor::Outcome::Abandoned));
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "its future was dropped once"
+    );
+}
+
+/// A started task whose last waker is dropped while `shutdown(wait)` waits
+/// for it is abandoned then, and `shutdown` returns.
+#[test]
+fn async_task_whose_waker_drops_during_shutdown_is_abandoned() {
+    let pool = Arc::new(support::pool(1));
+    let slot: Arc<std::sync::Mutex<Option<Waker>>> = Arc::default();
+    let s = slot.clone();
+    let h = spawn_started(
+        &pool,
+        std::future::poll_fn(move |cx| {
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<u8>::Pending
+        }),
+    );
+    let finished = flag_when_done(&h);
+    let (gate, busy) = occupy_the_worker(&pool);
+    let shutter = shutdown_on_thread(&pool, false, &finished);
+    let p = pool.clone();
+    wait_until("shutdown flag", move || p.is_shutdown());
+    gate.open();
+    busy.result().unwrap();
+    let (p, f) = (pool.clone(), finished.clone());
+    wait_until("worker asleep, or task resolved", move || {
+        f.load(Ordering::SeqCst) || p.stats().workers_idle == 1
+    });
+    assert!(
+        !h.done(),
+        "resolved while its waker could still fire: {:?}",
+        h.outcome()
+    );
+    drop(slot.lock().unwrap().take()); // the last waker
+    let err = within(HANG, "the task", move || h.result()).unwrap_err();
+    assert!(matches!(err, TaskError::Abandoned), "{err}");
+    assert!(within(HANG, "shutdown", move || shutter.join().unwrap()));
+}
+
+/// A pool whose workers all retired still runs a started task woken after
+/// `shutdown(wait)`: a worker is started to wait for it.
+#[test]
+fn shutdown_with_no_worker_alive_waits_for_a_started_async_task() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .min_workers(0)
+            .keep_alive(std::time::Duration::from_millis(1))
+            .build()
+            .unwrap(),
+    );
+    let (tx, rx) = oneshot::channel::<u32>();
+    let h = spawn_started(&pool, async move { rx.await.unwrap() + 1 });
+    let p = pool.clone();
+    wait_until("the worker retires", move || p.stats().workers_alive == 0);
+    let finished = flag_when_done(&h);
+    let shutter = shutdown_on_thread(&pool, false, &finished);
+    let (p, f) = (pool.clone(), finished.clone());
+    wait_until(
+        "a worker waits for the task, or it is resolved",
+        move || f.load(Ordering::SeqCst) || (p.is_shutdown() && p.stats().workers_idle == 1),
+    );
+    assert!(
+        !h.done(),
+        "resolved while its waker could still fire: {:?}",
+        h.outcome()
+    );
+    tx.send(1).unwrap();
+    assert_eq!(within(HANG, "the task", move || h.result()).unwrap(), 2);
+    assert!(within(HANG, "shutdown", move || shutter.join().unwrap()));
+}
+
+/// An async task may shut its own pool down and wait: the pool waits for
+/// the other workers, not for the task that called it.
+#[test]
+fn async_task_can_shut_its_own_pool_down() {
+    let pool = Arc::new(support::pool(2));
+    let p = pool.clone();
+    let h = ThreadPoolExecutor::spawn(&pool, async move {
+        p.shutdown(true);
+        7
+    });
+    assert_eq!(
+        within(HANG, "self shutdown", move || h.result()).unwrap(),
+        7
+    );
+    assert!(pool.is_shutdown());
 }
 
 #[test]

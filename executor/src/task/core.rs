@@ -171,10 +171,10 @@ impl<T> Core<T> {
         drop_body: impl FnOnce(),
     ) -> bool {
         debug_assert!(Snapshot(to).is_terminal());
-        match self.transition(from, |_| Snapshot(to)) {
+        match self.transition(from, |s| s.resolved(to)) {
             Ok(prev) => {
                 drop_body();
-                self.notify_waiters(prev, Snapshot(to));
+                self.notify_waiters(prev, prev.resolved(to));
                 true
             }
             Err(_) => false,
@@ -196,9 +196,14 @@ impl<T> Core<T> {
         // AcqRel: the release publishes the output to anyone who then loads a
         // terminal state with `Acquire`; the acquire makes the waiter list
         // that a registering thread published with HAS_WAITERS visible here.
-        let prev = Snapshot(self.state.swap(lifecycle, Ordering::AcqRel));
+        // XOR flips RUNNING to `lifecycle` (only the runner leaves RUNNING)
+        // and keeps the async waker count, which wakers still decrement.
+        let prev = Snapshot(
+            self.state
+                .fetch_xor(Snapshot::RUNNING ^ lifecycle, Ordering::AcqRel),
+        );
         debug_assert_eq!(prev.lifecycle(), Snapshot::RUNNING, "finish from {prev:?}");
-        self.notify_waiters(prev, Snapshot(lifecycle));
+        self.notify_waiters(prev, prev.with_lifecycle(lifecycle));
     }
 
     /// Tells every registered waiter that the task is terminal. Each is
@@ -221,6 +226,27 @@ impl<T> Core<T> {
         for (_, callback) in waiters.callbacks {
             run_callback(callback, outcome);
         }
+    }
+
+    /// Counts a new clone of an async task's waker. The caller holds a
+    /// waker (or is the runner), so the count cannot reach zero meanwhile.
+    pub(crate) fn add_waker(&self) {
+        // Relaxed, as in `Arc::clone`: every decision on the count is made
+        // by an RMW on this word, which sees every earlier increment.
+        let prev = Snapshot(self.state.fetch_add(Snapshot::WAKER_ONE, Ordering::Relaxed));
+        if prev.wakers() == Snapshot::MAX_WAKERS {
+            // The count wrapped into the flags; as `Arc` does, give up.
+            eprintln!("executor: too many wakers of one task");
+            std::process::abort();
+        }
+    }
+
+    /// Counts a dropped clone of an async task's waker; returns the state
+    /// it replaced.
+    pub(crate) fn drop_waker(&self) -> Snapshot {
+        // AcqRel: whoever finds the task unwakeable after the last drop
+        // (here or in a later RMW) sees everything done before the drops.
+        Snapshot(self.state.fetch_sub(Snapshot::WAKER_ONE, Ordering::AcqRel))
     }
 
     /// Adds a waiter, unless the task is already terminal, in which case the
@@ -343,6 +369,7 @@ impl<T> Core<T> {
             Snapshot::CANCELLED => Err(TaskError::Cancelled),
             Snapshot::REJECTED => Err(TaskError::Rejected),
             Snapshot::BROKEN => Err(TaskError::Broken),
+            Snapshot::ABANDONED => Err(TaskError::Abandoned),
             _ => {
                 // SAFETY: per this function's contract the state is terminal
                 // (so the runner wrote the slot and will not touch it again)
