@@ -580,15 +580,17 @@ impl Registry {
         }
     }
 
-    /// Resolves a job taken off a queue without running it. Cancellations
-    /// are counted here, when the cancelled job leaves the queues, whoever
-    /// cancelled it.
+    /// Resolves a job taken off a queue (or an async task found parked)
+    /// without running it. Cancellations are counted here, when the
+    /// cancelled job leaves the queues, whoever cancelled it: once, by the
+    /// first to find it cancelled (a task may have a stale queue entry
+    /// besides, see `Core::tally_cancelled`).
     pub(crate) fn abort(&self, job: &Job, lifecycle: usize) {
         let aborted = job.abort(lifecycle);
-        if (aborted && lifecycle == Snapshot::CANCELLED) || (!aborted && job.is_cancelled()) {
-            self.cancelled.fetch_add(1, Ordering::Relaxed);
-        } else if aborted {
+        if aborted && lifecycle != Snapshot::CANCELLED {
             self.count_refused(lifecycle);
+        } else if job.tally_cancelled() {
+            self.cancelled.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -618,16 +620,28 @@ impl Registry {
 
     /// A submitter from outside queued a task and then found the pool
     /// closed (`closed_after_submit` returned `lifecycle`): `abort`
-    /// resolves the task unless a worker started it first. If no worker is
-    /// left, the queue entry would stay behind (`terminate` may have
-    /// drained the queues before the push): it is taken out here, so a
-    /// terminated pool holds no task.
+    /// resolves the task unless a worker started it first.
     pub(crate) fn refuse_after_submit(&self, lifecycle: usize, abort: impl FnOnce(usize) -> bool) {
         if abort(lifecycle) {
             self.count_refused(lifecycle);
         }
-        if self.is_terminated() {
-            self.drain_queues(lifecycle);
+        self.drain_if_terminated();
+    }
+
+    /// After a job was queued from outside (a submit, an async task's
+    /// waker) and its task resolved because the pool closed: if no worker
+    /// is left, its queue entry would stay behind (`terminate` may have
+    /// drained the queues before the push). It is taken out here, so a
+    /// terminated pool holds no task and `stats()` counts none as queued.
+    pub(crate) fn drain_if_terminated(&self) {
+        let flags = self.flags();
+        if flags & TERMINATED != 0 {
+            let leftover = if flags & BROKEN != 0 {
+                Snapshot::BROKEN
+            } else {
+                Snapshot::REJECTED
+            };
+            self.drain_queues(leftover);
         }
     }
 

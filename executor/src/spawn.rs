@@ -102,6 +102,7 @@ where
                 if registry.is_terminated() {
                     // No worker will ever run it (see `Runnable::abort`).
                     Runnable::abort(&**self, Snapshot::REJECTED);
+                    registry.drain_if_terminated();
                 }
             }
             // The pool is gone: nobody will ever poll this task again.
@@ -250,8 +251,8 @@ where
         let started = self.core.transition(queued, |s| {
             Snapshot(s.0 & !Snapshot::NOTIFIED).with_lifecycle(Snapshot::RUNNING)
         });
-        if let Err(now) = started {
-            return Ran::not_run(now);
+        if started.is_err() {
+            return Ran::not_run(&self.core);
         }
         let waker = self.borrowed_waker();
         let mut cx = Context::from_waker(&waker);
@@ -315,6 +316,10 @@ where
 
     fn snapshot(&self) -> Snapshot {
         self.core.snapshot()
+    }
+
+    fn tally_cancelled(&self) -> bool {
+        self.core.tally_cancelled()
     }
 }
 

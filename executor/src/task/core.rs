@@ -181,6 +181,18 @@ impl<T> Core<T> {
         }
     }
 
+    /// True for the first caller to find the task cancelled: that caller
+    /// counts it in the pool's `tasks_cancelled`. Several parties may see
+    /// one cancelled task (each of its queue entries, a claim, `cancel_all`
+    /// at termination); the `TALLIED` flag makes the count exactly once.
+    pub(crate) fn tally_cancelled(&self) -> bool {
+        self.transition(
+            |s| s.lifecycle() == Snapshot::CANCELLED && !s.is_tallied(),
+            |s| Snapshot(s.0 | Snapshot::TALLIED),
+        )
+        .is_ok()
+    }
+
     /// Stores the task's output and makes it visible: `RUNNING → COMPLETE`
     /// or `PANICKED`. Only the runner calls this, once.
     pub(crate) fn finish(&self, output: Result<T, Panic>) {

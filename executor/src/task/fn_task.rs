@@ -64,7 +64,7 @@ where
 {
     fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         if !self.core.transition_to_running() {
-            return Ran::not_run(self.core.snapshot());
+            return Ran::not_run(&self.core);
         }
         // SAFETY: we won SCHEDULED → RUNNING just above.
         let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
@@ -94,6 +94,10 @@ where
 
     fn snapshot(&self) -> Snapshot {
         self.core.snapshot()
+    }
+
+    fn tally_cancelled(&self) -> bool {
+        self.core.tally_cancelled()
     }
 }
 

@@ -25,6 +25,9 @@ pub(crate) trait Runnable: Send + Sync {
 
     /// The task's current state.
     fn snapshot(&self) -> state::Snapshot;
+
+    /// See [`Core::tally_cancelled`].
+    fn tally_cancelled(&self) -> bool;
 }
 
 /// What running a job amounted to, for the pool's statistics.
@@ -36,16 +39,18 @@ pub(crate) enum Ran {
     Panicked,
     /// An async task returned `Pending`; its waker will queue it again.
     Pending,
-    /// The task had been cancelled while queued.
+    /// The task had been cancelled while queued, and the caller is the
+    /// first to count it (see [`Core::tally_cancelled`]).
     Cancelled,
-    /// The task had been resolved otherwise (rejected, broken) while queued.
+    /// The task had been resolved otherwise (rejected, broken, or
+    /// cancelled and counted already) while queued.
     Skipped,
 }
 
 impl Ran {
-    /// Why a queued task did not run, from its (terminal) state.
-    pub(crate) fn not_run(snapshot: state::Snapshot) -> Ran {
-        if snapshot.lifecycle() == state::Snapshot::CANCELLED {
+    /// Why a queued task did not run, from its core (whose state is terminal).
+    pub(crate) fn not_run<T>(core: &Core<T>) -> Ran {
+        if core.tally_cancelled() {
             Ran::Cancelled
         } else {
             Ran::Skipped
@@ -65,8 +70,9 @@ impl Job {
         self.0.abort(lifecycle)
     }
 
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.0.snapshot().lifecycle() == state::Snapshot::CANCELLED
+    /// See [`Core::tally_cancelled`].
+    pub(crate) fn tally_cancelled(&self) -> bool {
+        self.0.tally_cancelled()
     }
 
     /// Still waiting in a queue (see `Snapshot::is_queued`).

@@ -2,8 +2,8 @@
 //! waker count packed into one atomic, read through the small `Snapshot` type.
 //!
 //! ```text
-//!  bit:   63..6     5            4          3..0
-//!        WAKERS   HAS_WAITERS  NOTIFIED   lifecycle
+//!  bit:   63..7     6          5            4          3..0
+//!        WAKERS   TALLIED   HAS_WAITERS  NOTIFIED   lifecycle
 //! ```
 //!
 //! Lifecycle transitions (closure tasks never use `IDLE`, `NOTIFIED`,
@@ -62,9 +62,12 @@ impl Snapshot {
     /// The waiter list is not empty: whoever makes the task terminal must
     /// drain it.
     pub(crate) const HAS_WAITERS: usize = 1 << 5;
+    /// A cancelled task was counted in the pool's `tasks_cancelled`: set
+    /// once, by the first to count it (only ever on a `CANCELLED` word).
+    pub(crate) const TALLIED: usize = 1 << 6;
     /// One outstanding waker of an async task; the count fills the bits
     /// from here up.
-    pub(crate) const WAKER_ONE: usize = 1 << 6;
+    pub(crate) const WAKER_ONE: usize = 1 << 7;
     /// The most wakers the count can hold.
     pub(crate) const MAX_WAKERS: usize = usize::MAX / Self::WAKER_ONE;
 
@@ -111,6 +114,10 @@ impl Snapshot {
         Snapshot((self.0 & !(Self::WAKER_ONE - 1)) | lifecycle)
     }
 
+    pub(crate) fn is_tallied(self) -> bool {
+        self.0 & Self::TALLIED != 0
+    }
+
     /// The same flags with another lifecycle stage.
     pub(crate) fn with_lifecycle(self, lifecycle: usize) -> Snapshot {
         debug_assert!(lifecycle <= Self::LIFECYCLE_MASK);
@@ -147,7 +154,7 @@ mod tests {
 
     #[test]
     fn masks_do_not_overlap() {
-        let flags = [S::NOTIFIED, S::HAS_WAITERS];
+        let flags = [S::NOTIFIED, S::HAS_WAITERS, S::TALLIED];
         for flag in flags {
             assert_eq!(
                 flag & S::LIFECYCLE_MASK,
@@ -160,9 +167,10 @@ mod tests {
             );
         }
         assert_eq!(S::NOTIFIED & S::HAS_WAITERS, 0);
+        assert_eq!((S::NOTIFIED | S::HAS_WAITERS) & S::TALLIED, 0);
         assert_eq!(
             S::WAKER_ONE - 1,
-            S::LIFECYCLE_MASK | S::NOTIFIED | S::HAS_WAITERS
+            S::LIFECYCLE_MASK | S::NOTIFIED | S::HAS_WAITERS | S::TALLIED
         );
         let s = S(S::IDLE | S::NOTIFIED | (3 * S::WAKER_ONE));
         assert_eq!((s.lifecycle(), s.wakers()), (S::IDLE, 3));
@@ -179,9 +187,9 @@ mod tests {
             S::ABANDONED,
         ] {
             assert_eq!(stage & !S::LIFECYCLE_MASK, 0);
-            let s = S(stage | S::NOTIFIED | S::HAS_WAITERS | S::WAKER_ONE);
+            let s = S(stage | S::NOTIFIED | S::HAS_WAITERS | S::TALLIED | S::WAKER_ONE);
             assert_eq!(s.lifecycle(), stage);
-            assert!(s.is_notified() && s.has_waiters());
+            assert!(s.is_notified() && s.has_waiters() && s.is_tallied());
             assert_eq!(s.wakers(), 1);
         }
     }
