@@ -102,9 +102,10 @@ pub(crate) struct Registry {
     /// Tasks submitted from outside the pool (the workers count theirs in
     /// their slots); its own line, as every outside submit bumps it.
     submitted: CachePadded<AtomicU64>,
-    /// Tasks resolved to `REJECTED` and to `BROKEN`.
+    /// Tasks resolved to `REJECTED`, to `BROKEN` and to `ABANDONED`.
     rejected: AtomicU64,
     broken: AtomicU64,
+    abandoned: AtomicU64,
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: crate::spawn::LiveTasks,
 }
@@ -134,6 +135,7 @@ impl Registry {
             submitted: CachePadded::new(AtomicU64::new(0)),
             rejected: AtomicU64::new(0),
             broken: AtomicU64::new(0),
+            abandoned: AtomicU64::new(0),
             async_tasks: crate::spawn::LiveTasks::default(),
             config,
         });
@@ -588,7 +590,11 @@ impl Registry {
     pub(crate) fn abort(&self, job: &Job, lifecycle: usize) {
         let aborted = job.abort(lifecycle);
         if aborted && lifecycle != Snapshot::CANCELLED {
-            self.count_refused(lifecycle);
+            // A started async task is abandoned instead, and counted so by
+            // the task itself (`count_abandoned`).
+            if job.0.snapshot().lifecycle() != Snapshot::ABANDONED {
+                self.count_refused(lifecycle);
+            }
         } else if job.tally_cancelled() {
             self.cancelled.fetch_add(1, Ordering::Relaxed);
         }
@@ -609,6 +615,12 @@ impl Registry {
             _ => return debug_assert!(false, "not a refusal: {lifecycle}"),
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A started async task was resolved to `ABANDONED` (by the one who
+    /// made that transition).
+    pub(crate) fn count_abandoned(&self) {
+        self.abandoned.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A submit from outside got a handle resolved at once to `lifecycle`
@@ -771,6 +783,7 @@ impl Registry {
             tasks_cancelled: self.cancelled.load(Ordering::Relaxed),
             tasks_rejected: self.rejected.load(Ordering::Relaxed),
             tasks_broken: self.broken.load(Ordering::Relaxed),
+            tasks_abandoned: self.abandoned.load(Ordering::Relaxed),
             threads_started: self.started.load(Ordering::Relaxed),
             threads_retired: self.retired.load(Ordering::Relaxed),
             ..Stats::default()

@@ -145,6 +145,11 @@ where
             unsafe { self.drop_future() };
         });
         if resolved {
+            if to == Snapshot::ABANDONED {
+                if let Some(registry) = self.registry.upgrade() {
+                    registry.count_abandoned();
+                }
+            }
             self.forget();
         }
         resolved

@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///
 /// ```text
 /// tasks_submitted == tasks_completed + tasks_panicked + tasks_cancelled
-///                  + tasks_rejected + tasks_broken + tasks_queued + tasks_running
+///                  + tasks_rejected + tasks_broken + tasks_abandoned
+///                  + tasks_queued + tasks_running
 /// ```
 ///
 /// and after `shutdown(true)` nothing is queued or running.
@@ -71,6 +72,10 @@ pub struct Stats {
     /// Tasks resolved to `Broken`: queued when a worker initializer
     /// panicked, or submitted after.
     pub tasks_broken: u64,
+    /// Async tasks resolved to `Abandoned`: started, then parked with no
+    /// waker left when the pool shut down (or broke), so that nothing could
+    /// ever poll them again.
+    pub tasks_abandoned: u64,
     /// Tasks a worker took from another worker's deque.
     pub tasks_stolen: u64,
     /// Worker threads started since the pool was built.

@@ -433,7 +433,7 @@ impl Drop for DropCount {
 fn started_async_task_without_a_waker_is_abandoned_at_shutdown() {
     let drops = Arc::new(AtomicUsize::new(0));
     let guard = DropCount(drops.clone());
-    let pool = support::pool(2);
+    let pool = Arc::new(support::pool(2));
     let h = spawn_started(&pool, async move {
         let _guard = guard;
         std::future::pending::<()>().await // keeps no waker
@@ -442,7 +442,18 @@ fn started_async_task_without_a_waker_is_abandoned_at_shutdown() {
     let outcome = Arc::new(std::sync::Mutex::new(None));
     let o = outcome.clone();
     h.add_done_callback(move |outcome| *o.lock().unwrap() = Some(outcome));
-    within(HANG, "shutdown", move || pool.shutdown(true));
+    let p = pool.clone();
+    within(HANG, "shutdown", move || p.shutdown(true));
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            stats.tasks_abandoned,
+            stats.tasks_rejected,
+            stats.tasks_cancelled
+        ),
+        (1, 0, 0),
+        "counted once, as abandoned"
+    );
     let err = h.result().unwrap_err();
     assert!(matches!(err, TaskError::Abandoned), "{err}");
     assert_eq!(*outcome.lock().unwrap(), Some(executor::Outcome::Abandoned));

@@ -20,6 +20,7 @@ fn accounted(s: &Stats) -> u64 {
         + s.tasks_cancelled
         + s.tasks_rejected
         + s.tasks_broken
+        + s.tasks_abandoned
         + s.tasks_queued as u64
         + s.tasks_running
 }
