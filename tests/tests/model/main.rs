@@ -35,8 +35,8 @@
 //! A second test checks that timed waits leave nothing registered on the
 //! handle they waited for (a counting global allocator).
 //!
-//! Sizes: 24 cases by default; `EXECUTOR_MODEL_CASES=n` or
-//! `EXECUTOR_STRESS=full` (512 cases, longer sequences) for a full run,
+//! Sizes: 128 cases by default; `EXECUTOR_MODEL_CASES=n` or
+//! `EXECUTOR_STRESS=full` (2048 cases, longer sequences) for a full run,
 //! which prints its figures:
 //! `EXECUTOR_STRESS=full cargo test --release -p executor-tests --test model -- --nocapture`.
 
@@ -243,7 +243,7 @@ fn cases() -> u32 {
     std::env::var("EXECUTOR_MODEL_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(support::stress_size(64, 2048) as u32)
+        .unwrap_or(support::stress_size(128, 2048) as u32)
 }
 
 #[test]

@@ -77,27 +77,29 @@ pub(crate) fn when() -> impl Strategy<Value = ReturnWhen> {
     ]
 }
 
-pub(crate) fn op() -> impl Strategy<Value = Op> {
+/// One operation. `rarity` scales every weight but the shutdowns', so
+/// that longer sequences still run a while before they shut down.
+pub(crate) fn op(rarity: u32) -> impl Strategy<Value = Op> {
     let picks = || proptest::collection::vec(any::<usize>(), 1..5);
     prop_oneof![
-        20 => (body(), any::<bool>(), 0u16..300)
+        20 * rarity => (body(), any::<bool>(), 0u16..300)
             .prop_map(|(body, named, timeout_us)| Op::Submit { body, named, timeout_us }),
-        8 => body().prop_map(Op::TrySubmit),
-        6 => (0u8..8).prop_map(Op::SpawnSelfWaking),
-        6 => Just(Op::SpawnChannel),
-        2 => Just(Op::FairProbe),
-        8 => any::<usize>().prop_map(Op::Cancel),
-        6 => (any::<usize>(), 0u16..200).prop_map(|(p, t)| Op::ResultTimeout(p, t)),
-        4 => (picks(), when(), 0u16..200, any::<bool>()).prop_map(|(picks, when, timeout_us, consume)| {
+        8 * rarity => body().prop_map(Op::TrySubmit),
+        6 * rarity => (0u8..8).prop_map(Op::SpawnSelfWaking),
+        6 * rarity => Just(Op::SpawnChannel),
+        2 * rarity => Just(Op::FairProbe),
+        8 * rarity => any::<usize>().prop_map(Op::Cancel),
+        6 * rarity => (any::<usize>(), 0u16..200).prop_map(|(p, t)| Op::ResultTimeout(p, t)),
+        4 * rarity => (picks(), when(), 0u16..200, any::<bool>()).prop_map(|(picks, when, timeout_us, consume)| {
             Op::Wait { picks, when, timeout_us, consume }
         }),
-        4 => (picks(), 0u16..200, proptest::option::of(0u8..3)).prop_map(|(picks, timeout_us, stop_after)| {
+        4 * rarity => (picks(), 0u16..200, proptest::option::of(0u8..3)).prop_map(|(picks, timeout_us, stop_after)| {
             Op::AsCompleted { picks, timeout_us, stop_after }
         }),
-        6 => any::<usize>().prop_map(Op::AddCallback),
-        2 => any::<usize>().prop_map(Op::PollForeign),
-        4 => any::<u8>().prop_map(Op::OpenGate),
-        4 => any::<usize>().prop_map(Op::Fire),
+        6 * rarity => any::<usize>().prop_map(Op::AddCallback),
+        2 * rarity => any::<usize>().prop_map(Op::PollForeign),
+        4 * rarity => any::<u8>().prop_map(Op::OpenGate),
+        4 * rarity => any::<usize>().prop_map(Op::Fire),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(wait, cancel)| Op::Shutdown { wait, cancel }),
         1 => any::<bool>().prop_map(|cancel| Op::ShutdownTwice { cancel }),
     ]
@@ -112,9 +114,11 @@ pub(crate) struct Case {
 }
 
 pub(crate) fn case(full: bool) -> impl Strategy<Value = Case> {
-    let (max_threads, max_ops) = if full { (4, 64) } else { (3, 40) };
-    let threads =
-        proptest::collection::vec(proptest::collection::vec(op(), 1..max_ops), 2..=max_threads);
+    let (max_threads, max_ops, rarity) = if full { (4, 64, 3) } else { (3, 40, 2) };
+    let threads = proptest::collection::vec(
+        proptest::collection::vec(op(rarity), 1..max_ops),
+        2..=max_threads,
+    );
     (
         1usize..=4,
         proptest::option::of(1usize..=4),
