@@ -18,6 +18,7 @@ pub(crate) fn outcome_index(outcome: Outcome) -> usize {
         Outcome::Cancelled => 2,
         Outcome::Rejected => 3,
         Outcome::Broken => 4,
+        Outcome::Abandoned => 5,
     }
 }
 
@@ -98,6 +99,15 @@ pub(crate) fn check_outcome(world: &World, rec: &Rec, seen: &Seen) {
             }
         }
         Seen::Broken => panic!("{what}: no pool here is ever broken"),
+        Seen::Abandoned => {
+            // Only a started async task with no waker left, once the pool
+            // shuts down, can never be polled again.
+            assert!(rec.kind.is_async(), "{what}, but it is not async");
+            assert!(
+                world.shutdowns_begun.load(SeqCst) > 0,
+                "{what}, but no shutdown had begun"
+            );
+        }
     }
 }
 

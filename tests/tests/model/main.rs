@@ -64,30 +64,29 @@ use crate::world::World;
 
 // ---- Defects being fixed on other branches ----
 //
-// Each flag turns on the check of one behaviour the model expects. Where
-// this branch still has the defect the flag is `false`, so the suite
-// passes here; the integrator flips it to `true` once the fix is merged.
+// Each flag turns on the check of one behaviour the model expects (all on:
+// the fixes are merged; turning one off shows which checks it guards).
 
 /// A self-waking async task leaves queued work its turn on its worker
 /// (checked by the fairness probe: the probe must not exhaust its poll
 /// budget while the closure it waits for is queued).
-pub(crate) const EXPECT_FAIR_SELF_WAKE: bool = false;
+pub(crate) const EXPECT_FAIR_SELF_WAKE: bool = true;
 /// `shutdown(wait)` waits for an async task that already started instead
 /// of cancelling it: such a task resolves to its value.
-pub(crate) const EXPECT_STARTED_ASYNC_SURVIVES_SHUTDOWN: bool = false;
+pub(crate) const EXPECT_STARTED_ASYNC_SURVIVES_SHUTDOWN: bool = true;
 /// A foreign waker that panics when woken does not stop the task's other
 /// waiters (done callbacks) from being served. While `false`, the foreign
 /// waker does not panic (a panic would escape `cancel()` or abort a worker).
-pub(crate) const EXPECT_PANICKING_WAKER_CONTAINED: bool = false;
+pub(crate) const EXPECT_PANICKING_WAKER_CONTAINED: bool = true;
 /// A cancelled task gives its place in a bounded queue back at once.
 /// While `false`, the model counts a cancelled task's place as held.
-pub(crate) const EXPECT_CANCEL_FREES_QUEUE_PLACE: bool = false;
+pub(crate) const EXPECT_CANCEL_FREES_QUEUE_PLACE: bool = true;
 /// A second `shutdown(true)` running alongside another returns only once
 /// every worker has exited and every task is done.
-pub(crate) const EXPECT_CONCURRENT_SHUTDOWN_WAITS: bool = false;
+pub(crate) const EXPECT_CONCURRENT_SHUTDOWN_WAITS: bool = true;
 /// Timed waits (`wait`, `as_completed(..).timeout(..)`) that time out
 /// leave no callback registered on the handles they watched.
-pub(crate) const EXPECT_TIMED_WAITS_LEAVE_NOTHING: bool = false;
+pub(crate) const EXPECT_TIMED_WAITS_LEAVE_NOTHING: bool = true;
 
 /// How many polls the fairness probe may take before giving up.
 pub(crate) const PROBE_BUDGET: u64 = 20_000;
@@ -131,7 +130,7 @@ struct Totals {
     threads: AtomicU64,
     ops: AtomicU64,
     tasks: AtomicU64,
-    outcomes: [AtomicU64; 5],
+    outcomes: [AtomicU64; 6],
 }
 
 static TOTALS: Totals = Totals {
@@ -139,7 +138,7 @@ static TOTALS: Totals = Totals {
     threads: AtomicU64::new(0),
     ops: AtomicU64::new(0),
     tasks: AtomicU64::new(0),
-    outcomes: [const { AtomicU64::new(0) }; 5],
+    outcomes: [const { AtomicU64::new(0) }; 6],
 };
 
 fn run_case(case: &Case) {
@@ -184,7 +183,7 @@ fn run_case(case: &Case) {
         }
     }
 
-    let mut counts = [0u64; 5];
+    let mut counts = [0u64; 6];
     for rec in &records {
         let seen = rec.seen.lock().unwrap().clone();
         let seen = seen.unwrap_or_else(|| {
@@ -199,7 +198,7 @@ fn run_case(case: &Case) {
     }
 
     let stats = world.pool.stats();
-    let [completed, panicked, cancelled, rejected, broken] = counts;
+    let [completed, panicked, cancelled, rejected, broken, abandoned] = counts;
     assert_eq!(
         [
             stats.tasks_submitted,
@@ -207,7 +206,8 @@ fn run_case(case: &Case) {
             stats.tasks_panicked,
             stats.tasks_cancelled,
             stats.tasks_rejected,
-            stats.tasks_broken
+            stats.tasks_broken,
+            stats.tasks_abandoned
         ],
         [
             records.len() as u64,
@@ -215,7 +215,8 @@ fn run_case(case: &Case) {
             panicked,
             cancelled,
             rejected,
-            broken
+            broken,
+            abandoned
         ],
         "stats disagree with the outcomes seen: {stats:?}"
     );
@@ -268,7 +269,7 @@ fn random_operations_from_several_threads_match_the_model() {
     }
     let o = &TOTALS.outcomes;
     eprintln!(
-        "model: {} cases, {} threads, {} operations, {} tasks in {:.1?}: {} completed, {} panicked, {} cancelled, {} rejected, {} broken; none lost",
+        "model: {} cases, {} threads, {} operations, {} tasks in {:.1?}: {} completed, {} panicked, {} cancelled, {} rejected, {} broken, {} abandoned; none lost",
         TOTALS.cases.load(SeqCst),
         TOTALS.threads.load(SeqCst),
         TOTALS.ops.load(SeqCst),
@@ -279,6 +280,7 @@ fn random_operations_from_several_threads_match_the_model() {
         o[2].load(SeqCst),
         o[3].load(SeqCst),
         o[4].load(SeqCst),
+        o[5].load(SeqCst),
     );
 }
 

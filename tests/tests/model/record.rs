@@ -36,6 +36,7 @@ pub(crate) enum Seen {
     Cancelled,
     Rejected,
     Broken,
+    Abandoned,
 }
 
 impl Seen {
@@ -46,6 +47,7 @@ impl Seen {
             Seen::Cancelled => Outcome::Cancelled,
             Seen::Rejected => Outcome::Rejected,
             Seen::Broken => Outcome::Broken,
+            Seen::Abandoned => Outcome::Abandoned,
         }
     }
 }
@@ -115,6 +117,7 @@ impl Rec {
             Err(TaskError::Cancelled) => Seen::Cancelled,
             Err(TaskError::Rejected) => Seen::Rejected,
             Err(TaskError::Broken) => Seen::Broken,
+            Err(TaskError::Abandoned) => Seen::Abandoned,
         };
         let mut slot = self.seen.lock().unwrap();
         assert!(slot.is_none(), "task {} resolved twice", self.id);
