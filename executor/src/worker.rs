@@ -24,6 +24,9 @@ use crate::unwind::{self, AbortIfPanic};
 /// keeps it waiting (measured: idle round trip p50 104 µs with 64 rounds,
 /// 11 µs with 7 on 2 vCPUs).
 const SPIN_ROUNDS: u32 = 7;
+/// One search in this many tries the other workers' deques before the
+/// injector (see `WorkerCtx::find_work`).
+const STEAL_FIRST_EVERY: u32 = 61;
 /// Rounds of `yield_now` after spinning, before parking.
 const YIELD_ROUNDS: u32 = 32;
 
@@ -41,6 +44,8 @@ pub(crate) struct WorkerCtx {
     deque: Worker<Job>,
     /// Where the next steal attempt starts, so thieves spread out.
     next_victim: Cell<usize>,
+    /// Searches so far (see `find_work`).
+    searches: Cell<u32>,
     /// True until the first `next_job`: `Registry::start_worker` counted
     /// this worker as searching before the thread ran.
     searching_at_start: Cell<bool>,
@@ -89,6 +94,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         slot,
         deque,
         next_victim: Cell::new(index + 1),
+        searches: Cell::new(0),
         searching_at_start: Cell::new(true),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
@@ -277,39 +283,63 @@ impl WorkerCtx {
         if let Some(job) = self.deque.pop() {
             return Some(job);
         }
+        // Now and then the other workers' deques come before the injector:
+        // a task that keeps queueing itself on the injector (a self-waking
+        // async task) would otherwise keep this worker from ever stealing,
+        // and work batched onto a busy worker's deque would wait behind it.
+        let searches = self.searches.get().wrapping_add(1);
+        self.searches.set(searches);
+        if searches % STEAL_FIRST_EVERY == 0 {
+            if let Steal::Success(job) = self.steal_from_others() {
+                return Some(job);
+            }
+        }
         let registry = &*self.registry;
         loop {
-            let mut retry = false;
             // A batch moves to our deque. Popping frees no queue place: a
             // task frees its own when it leaves SCHEDULED (`capacity.rs`).
-            match registry.injector.steal_batch_and_pop(&self.deque) {
+            let from_injector = registry.injector.steal_batch_and_pop(&self.deque);
+            if let Steal::Success(job) = from_injector {
+                return Some(job);
+            }
+            match self.steal_from_others() {
                 Steal::Success(job) => return Some(job),
+                Steal::Empty if !from_injector.is_retry() => return None,
+                _ => {} // a steal lost a race: look again
+            }
+        }
+    }
+
+    /// One job stolen from another worker's deque, trying each once from
+    /// where the last steal succeeded: `Retry` if a steal lost a race and
+    /// none succeeded.
+    fn steal_from_others(&self) -> Steal<Job> {
+        let registry = &*self.registry;
+        let mut retry = false;
+        let n = registry.scan_bound();
+        let start = self.next_victim.get();
+        for offset in 0..n {
+            let victim = (start + offset) % n;
+            if victim == self.index {
+                continue;
+            }
+            let Some(stealer) = registry.stealer(victim) else {
+                continue;
+            };
+            match stealer.steal() {
+                Steal::Success(job) => {
+                    self.next_victim.set(victim);
+                    SlotStats::bump(&self.slot.stats.stolen, 1);
+                    return Steal::Success(job);
+                }
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
-            let n = registry.scan_bound();
-            let start = self.next_victim.get();
-            for offset in 0..n {
-                let victim = (start + offset) % n;
-                if victim == self.index {
-                    continue;
-                }
-                let Some(stealer) = registry.stealer(victim) else {
-                    continue;
-                };
-                match stealer.steal() {
-                    Steal::Success(job) => {
-                        self.next_victim.set(victim);
-                        SlotStats::bump(&self.slot.stats.stolen, 1);
-                        return Some(job);
-                    }
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
-                }
-            }
-            if !retry {
-                return None;
-            }
+        }
+        if retry {
+            Steal::Retry
+        } else {
+            Steal::Empty
         }
     }
 

@@ -224,3 +224,55 @@ fn many_yielding_tasks_all_finish() {
         );
     }
 }
+
+/// Two workers: one is held by a task that queued a closure on its own
+/// deque and then blocks; the other polls a self-waking task, which goes
+/// back to the shared queue after every poll. That worker must still steal
+/// the closure from the busy worker's deque now and then, instead of
+/// finding the self-waking task first in the shared queue every time.
+#[test]
+fn a_self_waking_task_does_not_keep_its_worker_from_stealing() {
+    let outcome = within(HANG, "a closure on a busy worker's deque", || {
+        let pool = Arc::new(support::pool(2));
+        let gate = support::Gate::new();
+        let ran = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (queued_tx, queued_rx) = std::sync::mpsc::channel::<()>();
+        let (p, g, r) = (pool.clone(), gate.clone(), ran.clone());
+        // Holds one worker: waits until the self-waking task runs on the
+        // other, queues the closure on its own deque, then blocks.
+        let holder = pool.submit(move || {
+            started_rx.recv().unwrap();
+            let closure = p.submit(move || r.store(true, Ordering::SeqCst));
+            queued_tx.send(()).unwrap();
+            g.wait();
+            closure
+        });
+        let (polls, give_up_at) = (Arc::new(AtomicUsize::new(0)), never());
+        let done = ran.clone();
+        let first_poll = std::sync::Mutex::new(Some(started_tx));
+        let spinner = pool.spawn(SelfWaking {
+            polls: polls.clone(),
+            done: move || {
+                if let Some(tx) = first_poll.lock().unwrap().take() {
+                    tx.send(()).unwrap();
+                }
+                done.load(Ordering::SeqCst)
+            },
+            give_up_at: give_up_at.clone(),
+        });
+        queued_rx.recv().unwrap();
+        let limit = arm(&polls, &give_up_at);
+        let spun = spinner.result().unwrap();
+        gate.open();
+        let closure = holder.result().unwrap();
+        closure.result().unwrap();
+        (spun, limit, ran.load(Ordering::SeqCst))
+    });
+    let (spun, limit, ran) = outcome;
+    assert!(ran);
+    assert!(
+        spun < limit,
+        "the closure ran only after the self-waking task gave up ({spun} polls)"
+    );
+}
