@@ -181,17 +181,22 @@ impl Future for SelfWaking {
 pub(crate) struct Probe {
     pub(crate) rec: Arc<Rec>,
     pub(crate) flag: Arc<AtomicBool>,
+    /// Polls since `armed` was set.
     pub(crate) polls: u64,
+    /// Set once the companion is queued: only polls after that count
+    /// against the budget, so a test thread slow to queue the companion
+    /// (descheduled, or waiting for a queue place) cannot use it up.
+    pub(crate) armed: Arc<AtomicBool>,
 }
 
 impl Future for Probe {
     type Output = u64;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        if self.polls == 0 {
-            self.rec.runs.store(1, SeqCst);
+        self.rec.runs.store(1, SeqCst);
+        if self.armed.load(SeqCst) {
+            self.polls += 1;
         }
-        self.polls += 1;
         if self.flag.load(SeqCst) || self.polls >= PROBE_BUDGET {
             return Poll::Ready(self.polls);
         }

@@ -387,6 +387,7 @@ impl World {
     /// behind it has run (or its poll budget is spent).
     pub(crate) fn fair_probe(&self) {
         let flag = Arc::new(AtomicBool::new(false));
+        let armed = Arc::new(AtomicBool::new(false));
         let probe = self.new_rec(Kind::Probe, false);
         self.spawn(
             Arc::clone(&probe),
@@ -394,6 +395,7 @@ impl World {
                 rec: Arc::clone(&probe),
                 flag: Arc::clone(&flag),
                 polls: 0,
+                armed: Arc::clone(&armed),
             },
         );
         let rec = self.new_rec(Kind::Companion, false);
@@ -412,6 +414,8 @@ impl World {
         if let Some(companion) = self.submit(rec, f, &submit) {
             assert!(probe.companion.set(companion).is_ok());
         }
+        // The probe's budget runs from now on.
+        armed.store(true, SeqCst);
     }
 
     /// Takes the handles `picks` chooses (distinct, present ones).
