@@ -272,6 +272,21 @@ fn claim_or_block(handle: &TaskHandle<u32>) -> Option<Ran> {
     ran.get()
 }
 
+/// A task returning 7 that counts its runs in `runs`.
+fn counting_task(
+    runs: &Arc<AtomicUsize>,
+) -> std::sync::Arc<FnTask<impl FnOnce() -> u32 + Send, u32>> {
+    let runs = runs.clone();
+    FnTask::new(
+        move || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            7
+        },
+        None,
+        None,
+    )
+}
+
 /// The claim-or-block decision: a worker pops the task's queue entry while
 /// a waiter tries to claim it. The task runs exactly once, by one of them;
 /// the waiter never parks for good (loom reports that as a deadlock) and
@@ -280,15 +295,7 @@ fn claim_or_block(handle: &TaskHandle<u32>) -> Option<Ran> {
 fn loom_claim_vs_queue_pop_vs_block() {
     loom::model(|| {
         let runs = Arc::new(AtomicUsize::new(0));
-        let r = runs.clone();
-        let task = FnTask::new(
-            move || {
-                r.fetch_add(1, Ordering::SeqCst);
-                7
-            },
-            None,
-            None,
-        );
+        let task = counting_task(&runs);
         let handle = TaskHandle::new(task.clone(), POOL);
         let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
         let claimed = claim_or_block(&handle);
@@ -309,15 +316,7 @@ fn loom_claim_vs_queue_pop_vs_block() {
 fn loom_claim_vs_cancel() {
     loom::model(|| {
         let runs = Arc::new(AtomicUsize::new(0));
-        let r = runs.clone();
-        let task = FnTask::new(
-            move || {
-                r.fetch_add(1, Ordering::SeqCst);
-                7
-            },
-            None,
-            None,
-        );
+        let task = counting_task(&runs);
         let handle = Arc::new(TaskHandle::new(task, POOL));
         let canceller = {
             let handle = handle.clone();

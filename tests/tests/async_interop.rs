@@ -250,6 +250,35 @@ fn shutdown_on_thread(
     })
 }
 
+/// Calls `shutdown(true)` on another thread while the only worker of
+/// `pool` is busy, so that what the worker does next is decided with the
+/// flag set (stay for the parked task `h` and sleep, or exit and let the
+/// pool resolve it); returns once it decided, checking that `h` was not
+/// resolved while its waker could still fire. The thread returns whether
+/// `h` was done when `shutdown` returned.
+fn shut_down_around_a_parked_task<T>(
+    pool: &Arc<ThreadPoolExecutor>,
+    h: &executor::TaskHandle<T>,
+) -> std::thread::JoinHandle<bool> {
+    let finished = flag_when_done(h);
+    let (gate, busy) = occupy_the_worker(pool);
+    let shutter = shutdown_on_thread(pool, false, &finished);
+    let p = pool.clone();
+    wait_until("shutdown flag", move || p.is_shutdown());
+    gate.open();
+    busy.result().unwrap();
+    let (p, f) = (pool.clone(), finished.clone());
+    wait_until("worker asleep, or task resolved", move || {
+        f.load(Ordering::SeqCst) || p.stats().workers_idle == 1
+    });
+    assert!(
+        !h.done(),
+        "resolved while its waker could still fire: {:?}",
+        h.outcome()
+    );
+    shutter
+}
+
 /// Occupies the only worker of `pool` with a task blocked on the returned
 /// gate, and returns once it runs.
 fn occupy_the_worker(pool: &ThreadPoolExecutor) -> (support::Gate, executor::TaskHandle<()>) {
@@ -278,25 +307,7 @@ fn shutdown_waits_for_a_started_async_task() {
     let (tx, rx) = oneshot::channel::<u32>();
     let h = spawn_started(&pool, async move { rx.await.unwrap() * 2 });
     assert!(h.running(), "polled once, parked on its channel");
-    let finished = flag_when_done(&h);
-    // The worker is busy while the pool shuts down, so that what it does
-    // next is decided with the flag set: stay for the parked task (and
-    // sleep), or exit and let the pool resolve the task.
-    let (gate, busy) = occupy_the_worker(&pool);
-    let shutter = shutdown_on_thread(&pool, false, &finished);
-    let p = pool.clone();
-    wait_until("shutdown flag", move || p.is_shutdown());
-    gate.open();
-    busy.result().unwrap();
-    let (p, f) = (pool.clone(), finished.clone());
-    wait_until("worker asleep, or task resolved", move || {
-        f.load(Ordering::SeqCst) || p.stats().workers_idle == 1
-    });
-    assert!(
-        !h.done(),
-        "resolved while its waker could still fire: {:?}",
-        h.outcome()
-    );
+    let shutter = shut_down_around_a_parked_task(&pool, &h);
     tx.send(21).unwrap();
     assert_eq!(within(HANG, "the task", move || h.result()).unwrap(), 42);
     let returned_after = within(HANG, "shutdown", move || shutter.join().unwrap());
@@ -478,22 +489,7 @@ fn async_task_whose_waker_drops_during_shutdown_is_abandoned() {
             Poll::<u8>::Pending
         }),
     );
-    let finished = flag_when_done(&h);
-    let (gate, busy) = occupy_the_worker(&pool);
-    let shutter = shutdown_on_thread(&pool, false, &finished);
-    let p = pool.clone();
-    wait_until("shutdown flag", move || p.is_shutdown());
-    gate.open();
-    busy.result().unwrap();
-    let (p, f) = (pool.clone(), finished.clone());
-    wait_until("worker asleep, or task resolved", move || {
-        f.load(Ordering::SeqCst) || p.stats().workers_idle == 1
-    });
-    assert!(
-        !h.done(),
-        "resolved while its waker could still fire: {:?}",
-        h.outcome()
-    );
+    let shutter = shut_down_around_a_parked_task(&pool, &h);
     drop(slot.lock().unwrap().take()); // the last waker
     let err = within(HANG, "the task", move || h.result()).unwrap_err();
     assert!(matches!(err, TaskError::Abandoned), "{err}");
