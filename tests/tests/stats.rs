@@ -80,12 +80,13 @@ fn stats_balance_after_a_mixed_workload() {
         let woken = pool.spawn(SelfWaking { left: 3 });
         let inner = pool.submit(|| 5_u64);
         let awaiting = pool.spawn(async move { inner.await.unwrap() + 1 });
-        // Two subtasks submitted from inside a task: the worker counts
-        // them in its slot.
+        // Two subtasks submitted and one spawned from inside a task: the
+        // worker counts them in its slot.
         let p = Arc::clone(&pool);
         let nested = pool.submit(move || {
             let (a, b) = (p.submit(|| 1_u64), p.submit(|| 2_u64));
-            a.result().unwrap() + b.result().unwrap()
+            let c = p.spawn(async { 3_u64 });
+            a.result().unwrap() + b.result().unwrap() + c.result().unwrap()
         });
         gate.open();
         blocker.result().unwrap();
@@ -116,15 +117,15 @@ fn stats_balance_after_a_mixed_workload() {
         assert_eq!(tried.result().unwrap() + timed.result().unwrap(), 3);
         assert_eq!(woken.result().unwrap(), 7);
         assert_eq!(awaiting.result().unwrap(), 6);
-        assert_eq!(nested.result().unwrap(), 3);
+        assert_eq!(nested.result().unwrap(), 6);
 
         // Quiescent and still open: nothing queued or running. Submitted:
         // blocker, 10 values, 3 panics, 4 cancelled, try_submit,
-        // submit_timeout, 2 spawns, inner, nested and its 2 subtasks
-        // (26), 4 map chunks, 3 scoped tasks.
+        // submit_timeout, 2 spawns, inner, nested and its 3 subtasks
+        // (27), 4 map chunks, 3 scoped tasks.
         let s = pool.stats();
         assert_eq!((s.tasks_queued, s.tasks_running), (0, 0));
-        assert_eq!(balance(&s), [33, 26, 3, 4, 0, 0]);
+        assert_eq!(balance(&s), [34, 27, 3, 4, 0, 0]);
         assert_eq!(s.tasks_submitted, accounted(&s));
 
         // Once shut down: rejected at once, or handed back (counted nowhere).
@@ -147,7 +148,7 @@ fn stats_balance_after_a_mixed_workload() {
         assert!(after.iter().all(|r| matches!(r, Err(TaskError::Rejected))));
         // 1 submit, 1 spawn and 2 map chunks, rejected.
         let s = pool.stats();
-        assert_eq!(balance(&s), [37, 26, 3, 4, 4, 0]);
+        assert_eq!(balance(&s), [38, 27, 3, 4, 4, 0]);
         assert_eq!((s.tasks_queued, s.tasks_running), (0, 0));
         assert_eq!(s.tasks_submitted, accounted(&s));
     });
