@@ -72,10 +72,14 @@ use crate::world::World;
 /// budget while the closure it waits for is queued).
 ///
 /// Off for now: the full-size run (`EXECUTOR_STRESS=full`, release) finds,
-/// about once in 2,000 cases and only on 3 workers with a queue capacity of
-/// 1 or 2, a probe that spins its whole budget while its companion is
-/// queued; not diagnosed yet. The deterministic cases are covered by
-/// `async_fairness.rs`. Turn it on to reproduce.
+/// about once in 2,000 cases on 3 workers, a probe that spins its whole
+/// budget before its companion has run. Instrumented, the companion was
+/// already `running` (taken from the queue) while its worker's thread
+/// waited for a CPU: more workers than cores, and 20,000 polls take less
+/// than a time slice. The budget should count only while the companion is
+/// queued (reading its handle from inside the probe deadlocks the model:
+/// a test thread holds that lock while it waits). The deterministic cases
+/// are covered by `async_fairness.rs`. Turn it on to reproduce.
 pub(crate) const EXPECT_FAIR_SELF_WAKE: bool = false;
 /// A shutdown (with or without `wait`) lets an async task that already
 /// started finish instead of cancelling it (or rejecting it, when its waker
