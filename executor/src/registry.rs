@@ -465,9 +465,9 @@ impl Registry {
         self.async_tasks.abandon_unwakeable();
         if cancel_queued {
             // Started async tasks woken meanwhile are running, not queued
-            // work: they go back in the queue, and run.
+            // work: they go back in the queue, and run. They left SCHEDULED,
+            // so they hold no queue place and take none.
             for job in self.drain_queues(Snapshot::CANCELLED) {
-                self.force_reserve();
                 self.injector.push(job);
             }
         }
