@@ -335,7 +335,7 @@ impl<T> Awaited for HandleWait<'_, T> {
 
     fn target(&self) -> Option<usize> {
         let running = self.0.snapshot().lifecycle() == Snapshot::RUNNING;
-        running.then(|| Arc::as_ptr(&self.0.task).cast::<()>() as usize)
+        running.then(|| self.0.id().0)
     }
 }
 

@@ -65,7 +65,6 @@ pub(crate) struct Slot {
 /// exiting and shutting down take.
 struct Threads {
     handles: Vec<Option<JoinHandle<()>>>,
-    free_slots: Vec<usize>,
     /// Per slot: a thread holds it now.
     occupied: Vec<bool>,
 }
@@ -124,7 +123,6 @@ impl Registry {
             scan_bound: AtomicUsize::new(0),
             threads: Mutex::new(Threads {
                 handles: (0..slots_n).map(|_| None).collect(),
-                free_slots: (0..slots_n).collect(),
                 occupied: vec![false; slots_n],
             }),
             started: AtomicU64::new(0),
@@ -268,11 +266,9 @@ impl Registry {
         }
         // The lowest free slot, so that the slots in use stay packed below
         // `scan_bound`.
-        let Some(position) = (0..threads.free_slots.len()).min_by_key(|&i| threads.free_slots[i])
-        else {
+        let Some(index) = threads.occupied.iter().position(|&o| !o) else {
             return Ok(None);
         };
-        let index = threads.free_slots.swap_remove(position);
         threads.occupied[index] = true;
         self.slots[index].get_or_init(|| {
             let deque = Worker::new_lifo();
@@ -351,7 +347,6 @@ impl Registry {
     /// `scan_bound` past the free slots at the top.
     fn free_slot(threads: &mut Threads, scan_bound: &AtomicUsize, index: usize) {
         threads.occupied[index] = false;
-        threads.free_slots.push(index);
         let bound = threads
             .occupied
             .iter()

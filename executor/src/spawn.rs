@@ -145,12 +145,12 @@ where
             unsafe { self.drop_future() };
         });
         if resolved {
-            if to == Snapshot::ABANDONED {
-                if let Some(registry) = self.registry.upgrade() {
+            if let Some(registry) = self.registry.upgrade() {
+                if to == Snapshot::ABANDONED {
                     registry.count_abandoned();
                 }
+                registry.forget_async_task(self.live_key);
             }
-            self.forget();
         }
         resolved
     }
@@ -351,13 +351,10 @@ where
     }
 }
 
-/// What the pool's live set needs of an async task.
-trait LiveTask: Send + Sync {
-    fn snapshot(&self) -> Snapshot;
+/// What the pool's live set needs of an async task, beyond `Runnable`.
+trait LiveTask: Runnable {
     /// Abandons the task if it is unwakeable; returns whether it did.
     fn abandon_if_unwakeable(&self) -> bool;
-    /// See `Runnable::abort`.
-    fn abort(&self, lifecycle: usize) -> bool;
 }
 
 impl<Fut> LiveTask for AsyncTask<Fut>
@@ -365,16 +362,8 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    fn snapshot(&self) -> Snapshot {
-        self.core.snapshot()
-    }
-
     fn abandon_if_unwakeable(&self) -> bool {
         AsyncTask::abandon_if_unwakeable(self)
-    }
-
-    fn abort(&self, lifecycle: usize) -> bool {
-        Runnable::abort(self, lifecycle)
     }
 }
 
@@ -458,24 +447,11 @@ impl LiveTasks {
     /// its wake? A running task does not count: its runner is a worker that
     /// checks again when the poll ends.
     pub(crate) fn any_parked(&self) -> bool {
-        if self.live() == 0 {
-            return false;
-        }
-        let mut seen = Vec::new();
-        let found = {
-            let slab = lock(&self.slab);
-            slab.entries
+        self.live() != 0
+            && self
+                .upgraded()
                 .iter()
-                .flatten()
-                .filter_map(Weak::upgrade)
-                .any(|task| {
-                    let parked = task.snapshot().lifecycle() == Snapshot::IDLE;
-                    seen.push(task); // dropped after the lock, see `upgraded`
-                    parked
-                })
-        };
-        drop(seen);
-        found
+                .any(|task| task.snapshot().lifecycle() == Snapshot::IDLE)
     }
 
     /// Resolves every task left once no worker can run one: never started

@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
 
@@ -164,9 +165,10 @@ impl WorkerCtx {
             if registry.over_capacity() && self.try_step_down() {
                 return Leave::Retire;
             }
+            // The clock is read only if the worker goes to sleep.
             let keep_alive = match registry.keep_alive() {
-                Some(t) if registry.alive() > registry.config.min_workers => Deadline::after(t),
-                _ => Deadline::Never,
+                Some(t) if registry.alive() > registry.config.min_workers => Some(t),
+                _ => None,
             };
             match self.next_job(keep_alive) {
                 Next::Job(job) => self.execute_at_bottom(job),
@@ -207,8 +209,8 @@ impl WorkerCtx {
 
     /// Finds the next job: own deque, then the injector, then the other
     /// workers; spins a little, then sleeps until work arrives, the pool
-    /// closes, or `keep_alive` passes.
-    fn next_job(&self, keep_alive: Deadline) -> Next {
+    /// closes, or `keep_alive` (from when it falls asleep) passes.
+    fn next_job(&self, keep_alive: Option<Duration>) -> Next {
         let registry = &*self.registry;
         let closing = || registry.flags() & (SHUTDOWN | BROKEN) != 0;
         let mut searching = self.searching_at_start.replace(false);
@@ -259,7 +261,7 @@ impl WorkerCtx {
                 self.index,
                 searching,
                 || registry.has_work() || (closing() && registry.may_exit()),
-                keep_alive,
+                Deadline::from_timeout(keep_alive),
             );
             searching = wake == Wake::Notified;
             rounds = 0;

@@ -286,3 +286,50 @@ proptest! {
         prop_assert_eq!(got.0, expected);
     }
 }
+
+/// A worker waiting for a task that runs on another worker helps with the
+/// work spawned under that task (it took it from that worker's deque), and
+/// with nothing else: on two workers, T runs on one, queues three children
+/// on its own deque and blocks; P, on the other, waits for T. With no idle
+/// worker and no spare needed yet, only P's help can run the children:
+/// they run on P's thread while T still blocks.
+#[test]
+fn a_waiter_helps_with_work_spawned_under_the_task_it_waits_for() {
+    within(HANG, "help under a running task", || {
+        let pool = Arc::new(pool(2));
+        let gate = Gate::new();
+        let ran_on = Arc::new(Mutex::new(Vec::new()));
+        let (pushed_tx, pushed_rx) = std::sync::mpsc::channel::<()>();
+        let t = {
+            let (p, g, ran_on) = (pool.clone(), gate.clone(), ran_on.clone());
+            pool.submit(move || {
+                let children: Vec<_> = (0..3)
+                    .map(|_| {
+                        let ran_on = ran_on.clone();
+                        p.submit(move || ran_on.lock().unwrap().push(std::thread::current().id()))
+                    })
+                    .collect();
+                pushed_tx.send(()).unwrap();
+                g.wait(); // blocks its worker; the children wait in its deque
+                children.into_iter().for_each(|c| c.result().unwrap());
+            })
+        };
+        pushed_rx.recv().unwrap();
+        let t = Arc::new(t);
+        let waiter = {
+            let t = t.clone();
+            pool.submit(move || {
+                // Times out (T blocks on the gate), after helping.
+                assert!(!t.wait_timeout(std::time::Duration::from_millis(20)));
+                std::thread::current().id()
+            })
+        };
+        let helper = waiter.result().unwrap();
+        let ran = ran_on.lock().unwrap().clone();
+        assert_eq!(ran, vec![helper; 3], "all three children ran on the waiter");
+        assert!(!t.done());
+        gate.open();
+        let t = Arc::into_inner(t).expect("the waiter is done with it");
+        t.result().unwrap();
+    });
+}

@@ -179,17 +179,7 @@ fn stats_balance_on_a_broken_pool() {
 #[test]
 fn try_submit_on_a_full_queue_counts_nowhere() {
     within(HANG, "full queue", || {
-        let pool = ThreadPoolExecutor::builder()
-            .max_workers(1)
-            .queue_capacity(1)
-            .build()
-            .unwrap();
-        let gate = Gate::new();
-        let g = gate.clone();
-        let blocker = pool.submit(move || g.wait());
-        while !blocker.running() {
-            std::thread::yield_now();
-        }
+        let (pool, gate, blocker) = support::blocked_bounded_pool(1);
         let queued = pool.submit(|| 1);
         assert!(matches!(pool.try_submit(|| 2), Err(SubmitError::Full(_))));
         assert!(matches!(

@@ -487,14 +487,7 @@ fn submit_timeout_of_duration_max_submits() {
         assert_eq!(from_task.result().unwrap(), 2);
 
         // A full bounded queue: the submitter waits for room, for good.
-        let bounded = ThreadPoolExecutor::builder()
-            .max_workers(1)
-            .queue_capacity(1)
-            .build()
-            .unwrap();
-        let gate = Gate::new();
-        let g = gate.clone();
-        let blocker = bounded.submit(move || g.wait());
+        let (bounded, gate, blocker) = support::blocked_bounded_pool(1);
         let queued = bounded.submit(|| 3_u32); // fills the queue
         let bounded = Arc::new(bounded);
         let b = Arc::clone(&bounded);

@@ -70,7 +70,29 @@ pub fn pool(workers: usize) -> executor::ThreadPoolExecutor {
 /// A one-worker pool whose only worker is held by a task blocked on the
 /// returned gate: tasks submitted next stay queued until the gate opens.
 pub fn blocked_pool() -> (executor::ThreadPoolExecutor, Gate, executor::TaskHandle<()>) {
-    let pool = pool(1);
+    block_the_worker(pool(1))
+}
+
+/// [`blocked_pool`] with a bounded queue of `capacity` places, returning
+/// once the blocker runs (so that it holds none of them).
+pub fn blocked_bounded_pool(
+    capacity: usize,
+) -> (executor::ThreadPoolExecutor, Gate, executor::TaskHandle<()>) {
+    let pool = executor::ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .queue_capacity(capacity)
+        .build()
+        .unwrap();
+    let (pool, gate, blocker) = block_the_worker(pool);
+    while !blocker.running() {
+        std::thread::yield_now();
+    }
+    (pool, gate, blocker)
+}
+
+fn block_the_worker(
+    pool: executor::ThreadPoolExecutor,
+) -> (executor::ThreadPoolExecutor, Gate, executor::TaskHandle<()>) {
     let gate = Gate::new();
     let g = gate.clone();
     let blocker = pool.submit(move || g.wait());
