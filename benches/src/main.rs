@@ -77,7 +77,7 @@ fn main() -> ExitCode {
     );
     println!("{}", report::markdown_table(&results, &config));
     println!(
-        "### Targets (issue 6)\n\n{}",
+        "### Targets\n\n{}",
         report::markdown_targets(&checks, &config)
     );
     println!("### Notes\n");

@@ -1,4 +1,4 @@
-//! The markdown table, the target check of issue 6 and the JSON file.
+//! The markdown table, the target check and the JSON file.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -177,7 +177,7 @@ pub fn markdown_table(results: &Results, config: &Config) -> String {
     out
 }
 
-/// One row of the issue 6 §6 check.
+/// One row of the target check.
 #[derive(Clone, Debug)]
 pub struct TargetCheck {
     /// What the issue asks for.
@@ -188,7 +188,7 @@ pub struct TargetCheck {
     pub measured: String,
 }
 
-/// Judges the targets of issue 6 §6 (meaningful at full size only).
+/// Judges the targets (meaningful at full size only).
 pub fn targets(results: &Results, config: &Config) -> Vec<TargetCheck> {
     let mut out = Vec::new();
     let exec = |m| results.median(m, BASELINE);

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::blocking::{self, Awaited};
 use crate::deadline::Deadline;
 use crate::error::TaskError;
+use crate::scheduler::blocking::{self, Awaited};
 use crate::task::state::Snapshot;
 use crate::task::{CallbackKey, Job, TaskRef};
 

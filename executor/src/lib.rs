@@ -109,39 +109,36 @@
 #![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod blocking;
 mod builder;
 mod capacity;
 mod completion;
 mod deadline;
 mod error;
 mod handle;
-#[cfg(all(test, loom))]
-mod loom_models;
 mod map;
-mod map_async;
 mod pool;
-mod registry;
+mod scheduler;
 mod scope;
-mod sleep;
 mod spawn;
 mod stats;
 mod sync;
 mod task;
+#[cfg(test)]
+mod tests;
 mod unwind;
-mod wait;
-mod worker;
 
 pub use builder::{BuildError, ThreadPoolBuilder};
-pub use completion::{as_completed, AsCompleted, AsCompletedStream, AsCompletedTimeout, TimedOut};
+pub use completion::as_completed::{
+    as_completed, AsCompleted, AsCompletedStream, AsCompletedTimeout, TimedOut,
+};
+pub use completion::wait::{wait, ReturnWhen, WaitResult};
 pub use error::{Panic, SubmitError, TaskError};
 pub use handle::{Outcome, TaskHandle, TaskId};
+pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};
-pub use map_async::MapAsync;
 pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
-pub use wait::{wait, ReturnWhen, WaitResult};
 
 /// Declares a function as a pool task: `#[executor::task]`.
 ///

@@ -9,11 +9,11 @@ use crate::builder::{BuildError, Config, ThreadPoolBuilder};
 use crate::deadline::Deadline;
 use crate::error::SubmitError;
 use crate::handle::TaskHandle;
-use crate::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::scheduler::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::scheduler::worker;
 use crate::stats::Stats;
 use crate::task::state::Snapshot;
 use crate::task::{FnTask, Job};
-use crate::worker;
 
 /// A pool of worker threads that run submitted closures and async tasks:
 /// Python's `concurrent.futures.ThreadPoolExecutor`, work-stealing.

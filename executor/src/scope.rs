@@ -28,15 +28,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
-use crate::blocking::{self, Awaited};
 use crate::deadline::Deadline;
 use crate::error::{Panic, TaskError};
 use crate::handle::{Outcome, TaskHandle};
 use crate::map::{ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
+use crate::scheduler::blocking::{self, Awaited};
+use crate::scheduler::worker;
 use crate::sync::lock_std as lock;
 use crate::task::Job as TaskJob;
-use crate::{unwind, worker};
+use crate::unwind;
 
 /// What the scope's owner and its jobs share.
 struct ScopeState {

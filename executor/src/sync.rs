@@ -2,7 +2,7 @@
 //!
 //! Production code imports its atomics, locks, cells and thread parking from
 //! here; under `--cfg loom` the same names resolve to loom's instrumented
-//! versions so the loom models in `loom_models.rs` explore every interleaving.
+//! versions so the loom models in `tests/loom.rs` explore every interleaving.
 
 #[cfg(loom)]
 pub(crate) use loom::{

@@ -1,10 +1,12 @@
 //! Tasks: the one allocation that holds a submitted closure (or future), its
 //! state, its output and its waiters, and the type-erased `Job` the queues carry.
 
+mod async_task;
 mod core;
 mod fn_task;
 pub(crate) mod state;
 
+pub(crate) use self::async_task::AsyncTask;
 pub(crate) use self::core::{CallbackKey, Core};
 pub(crate) use self::fn_task::FnTask;
 
@@ -28,6 +30,31 @@ pub(crate) trait Runnable: Send + Sync {
 
     /// See [`Core::tally_cancelled`].
     fn tally_cancelled(&self) -> bool;
+}
+
+/// What an async task needs of the pool that runs it. The task module knows
+/// the scheduler only through this trait (the registry implements it), so
+/// that tasks sit below the scheduler with no arrow back up.
+pub(crate) trait Schedule: Send + Sync {
+    /// Queues a woken task again: `behind_queued`, at the back of the
+    /// shared queue; otherwise on the current worker's deque when there is
+    /// one. A pool that can no longer run it resolves it (see
+    /// [`Runnable::abort`]).
+    fn reschedule(self: Arc<Self>, job: Job, behind_queued: bool);
+
+    /// Is the pool shutting down or broken? Then a parked task whose last
+    /// waker is gone will never finish.
+    fn is_closing(&self) -> bool;
+
+    /// The task registered under `live_key` is no longer live; `abandoned`
+    /// when it was given up unfinished (counted in the pool's statistics).
+    fn release(&self, live_key: usize, abandoned: bool);
+}
+
+/// What the pool's live set needs of an async task, beyond `Runnable`.
+pub(crate) trait LiveTask: Runnable {
+    /// Abandons the task if it is unwakeable; returns whether it did.
+    fn abandon_if_unwakeable(&self) -> bool;
 }
 
 /// What running a job amounted to, for the pool's statistics.

@@ -167,7 +167,7 @@ fn as_completed_over_100_000_handles() {
 }
 
 /// The 1,000,000-handle scale of the issue; run in release:
-/// `cargo test --release -p executor-tests --test collections_completion -- --ignored`.
+/// `cargo test --release -p executor-tests --test completion -- --ignored`.
 #[test]
 #[ignore = "a million tasks: run in release"]
 fn as_completed_over_1_000_000_handles() {

@@ -1,4 +1,4 @@
-//! Properties of `map`, `as_completed` and `wait` (issue 3, item 5). Each
+//! Properties of `map`, `as_completed` and `wait`. Each
 //! can fail: the comments say what a broken implementation would do.
 //!
 //! The default case count is modest so the file runs in seconds in debug;

@@ -10,12 +10,12 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::blocking::wait_loop;
 use crate::capacity::Capacity;
 use crate::deadline::Deadline;
 use crate::error::TaskError;
 use crate::handle::TaskHandle;
-use crate::sleep::{Sleep, Wake};
+use crate::scheduler::blocking::wait_loop;
+use crate::scheduler::sleep::{Sleep, Wake};
 use crate::stats::SlotStats;
 use crate::task::state::Snapshot;
 use crate::task::{Core, FnTask, Job, Ran};

@@ -14,12 +14,12 @@ use crossbeam_utils::CachePadded;
 use crate::builder::{BuildError, Config};
 use crate::capacity::Capacity;
 use crate::deadline::Deadline;
-use crate::sleep::Sleep;
+use crate::scheduler::sleep::Sleep;
+use crate::scheduler::worker;
 use crate::stats::{SlotStats, Stats};
 use crate::sync::{lock, lock_std, Mutex};
 use crate::task::state::Snapshot;
 use crate::task::Job;
-use crate::worker;
 
 /// Slots beyond `max_workers` for spare workers: threads started while
 /// workers are blocked in a wait, so that the pool keeps `max_workers`
@@ -35,7 +35,7 @@ pub(crate) const SPARE_SLOTS: usize = 256;
 // `ThreadPoolBuilder::MAX_WORKERS` keeps the pool's threads below it.
 const _: () = assert!(
     crate::builder::ThreadPoolBuilder::MAX_WORKERS + SPARE_SLOTS
-        <= crate::sleep::Counts::MAX_SEARCHING
+        <= crate::scheduler::sleep::Counts::MAX_SEARCHING
 );
 
 /// Lifecycle flags of the pool, in `Registry::flags`.
@@ -106,7 +106,7 @@ pub(crate) struct Registry {
     broken: AtomicU64,
     abandoned: AtomicU64,
     /// Async tasks that are alive, so termination can resolve them.
-    pub(crate) async_tasks: crate::spawn::LiveTasks,
+    pub(crate) async_tasks: super::live_tasks::LiveTasks,
 }
 
 impl Registry {
@@ -134,7 +134,7 @@ impl Registry {
             rejected: AtomicU64::new(0),
             broken: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
-            async_tasks: crate::spawn::LiveTasks::default(),
+            async_tasks: super::live_tasks::LiveTasks::default(),
             config,
         });
         for _ in 0..registry.config.min_workers {
@@ -298,7 +298,7 @@ impl Registry {
         // work it hands the rest on (waking or starting the next worker), so
         // a burst keeps growing the pool up to `max_workers`. Without this a
         // new worker took its first job without ever searching, and growth
-        // stopped one thread above the sleepers (io_pool.rs, burst test).
+        // stopped one thread above the sleepers (keep_alive_and_capacity.rs, burst test).
         self.sleep.add_searcher();
         match builder.spawn(move || worker::main(registry, index)) {
             Ok(handle) => {
@@ -385,7 +385,7 @@ impl Registry {
     /// `max_workers`, or its slot was not free yet. With `min_workers(0)` that
     /// job would wait forever. So the retiring worker re-checks the queues
     /// after its slot is free and, if anything is queued, notifies on the
-    /// submitter's behalf (io_pool.rs, `no_task_is_stranded_by_a_retiring_worker`).
+    /// submitter's behalf (keep_alive_and_capacity.rs, `no_task_is_stranded_by_a_retiring_worker`).
     pub(crate) fn finish_retire(self: &Arc<Self>, index: usize, deque: Worker<Job>) {
         debug_assert!(deque.is_empty(), "a retiring worker has no queued work");
         {

@@ -5,7 +5,7 @@
 //! ```text
 //! MIRIFLAGS="-Zmiri-preemption-rate=0 -Zmiri-ignore-leaks -Zmiri-tree-borrows \
 //!     -Zmiri-permissive-provenance" \
-//!     cargo +nightly miri test -p executor-tests --test collections_scope
+//!     cargo +nightly miri test -p executor-tests --test scope
 //! ```
 //!
 //! Tree Borrows because crossbeam-epoch (under crossbeam-deque) trips

@@ -25,9 +25,9 @@
 use std::time::Duration;
 
 use crate::deadline::Deadline;
+use crate::scheduler::worker::{self, WorkerCtx};
 use crate::sync::{park_timeout, spin_until, thread};
 use crate::task::Job;
-use crate::worker::{self, WorkerCtx};
 
 /// How long a wait parks before it counts as blocked and the pool wakes
 /// or starts a spare for queued work: about what starting a thread costs

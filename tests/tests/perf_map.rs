@@ -1,8 +1,8 @@
-//! Measurements for issue 3's closing note, not timed tests: nothing here
+//! Measurements of `map` and `as_completed` at scale, not timed tests: nothing here
 //! asserts on a duration. Run in release, on a quiet machine:
 //!
 //! ```text
-//! cargo test --release -p executor-tests --test collections_perf -- --ignored --nocapture --test-threads 1
+//! cargo test --release -p executor-tests --test perf_map -- --ignored --nocapture --test-threads 1
 //! ```
 
 use std::hint::black_box;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use crossbeam_deque::{Steal, Worker};
 
 use crate::deadline::Deadline;
-use crate::registry::{Registry, Slot, BROKEN, CANCEL_QUEUED, SHUTDOWN};
-use crate::sleep::Wake;
+use crate::scheduler::registry::{Registry, Slot, BROKEN, CANCEL_QUEUED, SHUTDOWN};
+use crate::scheduler::sleep::Wake;
 use crate::stats::SlotStats;
 use crate::sync::{fence, lock, Ordering};
 use crate::task::state::Snapshot;

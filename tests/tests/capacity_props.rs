@@ -1,4 +1,4 @@
-//! Property test of the bounded queue (issue 7): whatever the capacity, the
+//! Property test of the bounded queue: whatever the capacity, the
 //! number of workers and producers, and the way each producer submits
 //! (`submit`, `try_submit` retried with the closure it gets back, or
 //! `submit_timeout` likewise), the pool never holds more than `capacity`

@@ -1,4 +1,4 @@
-//! I/O-bound pools (issue 7): lazy worker start, `keep_alive` retirement,
+//! I/O-bound pools: lazy worker start, `keep_alive` retirement,
 //! and the bounded queue with back-pressure (`queue_capacity`, `try_submit`,
 //! `submit_timeout`, shutdown releasing blocked submitters).
 //!
@@ -665,7 +665,7 @@ fn tasks_submitted_from_workers_never_block_on_the_capacity() {
 
 /// W4 io-sleep: 2,000 tasks sleeping 2 ms on 64 workers; ideal 62.5 ms.
 /// Prints the efficiency (ideal / actual). A measurement, not a test:
-/// `cargo test --release -p executor-tests --test io_pool -- --ignored --nocapture w4`
+/// `cargo test --release -p executor-tests --test keep_alive_and_capacity -- --ignored --nocapture w4`
 #[test]
 #[ignore = "a measurement; run it in release"]
 fn w4_io_sleep_efficiency() {
