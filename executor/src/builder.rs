@@ -1,21 +1,13 @@
-//! `ThreadPoolBuilder` and `BuildError`: configuring a pool before it starts.
+//! `ThreadPoolBuilder`: configuring a pool before it starts.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::pool::ThreadPoolExecutor;
-
-/// Everything a pool is configured with, checked and frozen by `build`.
-pub(crate) struct Config {
-    pub(crate) max_workers: usize,
-    pub(crate) min_workers: usize,
-    pub(crate) thread_name_prefix: String,
-    pub(crate) stack_size: Option<usize>,
-    pub(crate) initializer: Option<Arc<dyn Fn() + Send + Sync + 'static>>,
-    pub(crate) keep_alive: Option<Duration>,
-    pub(crate) queue_capacity: Option<usize>,
-}
+use crate::error::BuildError;
+use crate::scheduler::config::{Config, MAX_STACK_SIZE, MAX_WORKERS, MIN_STACK_SIZE};
+#[cfg(doc)]
+use crate::ThreadPoolExecutor;
 
 /// Configures and builds a [`ThreadPoolExecutor`]; the keyword arguments of
 /// Python's `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`
@@ -69,7 +61,7 @@ impl ThreadPoolBuilder {
     /// assert_eq!(pool.max_workers(), 32_767);
     /// # Ok::<(), BuildError>(())
     /// ```
-    pub const MAX_WORKERS: usize = 32_767;
+    pub const MAX_WORKERS: usize = MAX_WORKERS;
 
     /// The smallest [`stack_size`](Self::stack_size) `build` accepts, 64 KiB:
     /// twice what a worker was measured to need for its own code and the
@@ -87,7 +79,7 @@ impl ThreadPoolBuilder {
     /// assert!(pool.submit(|| panic!("printed on a 64 KiB stack")).result().is_err());
     /// # Ok::<(), executor::BuildError>(())
     /// ```
-    pub const MIN_STACK_SIZE: usize = 64 * 1024;
+    pub const MIN_STACK_SIZE: usize = MIN_STACK_SIZE;
 
     /// The largest [`stack_size`](Self::stack_size) `build` accepts:
     /// `isize::MAX` bytes, the most any Rust object may span. The operating
@@ -102,7 +94,7 @@ impl ThreadPoolBuilder {
     ///     .unwrap_err();
     /// assert!(matches!(err, BuildError::InvalidStackSize { .. }));
     /// ```
-    pub const MAX_STACK_SIZE: usize = isize::MAX as usize;
+    pub const MAX_STACK_SIZE: usize = MAX_STACK_SIZE;
 
     /// A builder with the defaults: `num_cpus::get()` workers, started as work
     /// arrives, named `executor-0`, `executor-1`, …, never retired.
@@ -258,11 +250,9 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Checks the configuration and starts the pool's first workers. Every
-    /// setting is checked here, so a pool that builds never fails later
-    /// because of one (a worker started on demand has a valid name and
-    /// stack size); the checks are the ones each setter lists.
-    pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
+    /// Checks every setting (the checks are the ones each setter lists)
+    /// and freezes them; `build` (in `pool.rs`) starts the pool from that.
+    pub(crate) fn checked_config(self) -> Result<Config, BuildError> {
         let max_workers = self
             .max_workers
             .unwrap_or_else(|| num_cpus::get().min(Self::MAX_WORKERS));
@@ -292,7 +282,7 @@ impl ThreadPoolBuilder {
                 return Err(BuildError::InvalidStackSize { bytes });
             }
         }
-        ThreadPoolExecutor::from_config(Config {
+        Ok(Config {
             max_workers,
             min_workers,
             thread_name_prefix: self.thread_name_prefix,
@@ -315,101 +305,5 @@ impl fmt::Debug for ThreadPoolBuilder {
             .field("keep_alive", &self.keep_alive)
             .field("queue_capacity", &self.queue_capacity)
             .finish()
-    }
-}
-
-/// Why [`ThreadPoolBuilder::build`] refused to build a pool.
-///
-/// ```
-/// use executor::{BuildError, ThreadPoolExecutor};
-///
-/// let err = ThreadPoolExecutor::builder().thread_name_prefix("io\0").build().unwrap_err();
-/// assert!(matches!(&err, BuildError::InvalidThreadName(prefix) if prefix == "io\0"));
-/// assert_eq!(
-///     err.to_string(),
-///     r#"thread_name_prefix must not contain a NUL byte (got "io\0")"#
-/// );
-///
-/// let err = ThreadPoolExecutor::builder().max_workers(usize::MAX).build().unwrap_err();
-/// assert!(matches!(err, BuildError::TooManyWorkers { max: usize::MAX }));
-/// assert_eq!(
-///     err.to_string(),
-///     format!("max_workers ({}) must not exceed 32767", usize::MAX)
-/// );
-///
-/// let err = ThreadPoolExecutor::builder().stack_size(0).build().unwrap_err();
-/// assert!(matches!(err, BuildError::InvalidStackSize { bytes: 0 }));
-/// assert_eq!(
-///     err.to_string(),
-///     format!("stack_size (0 bytes) must be between 65536 and {} bytes", isize::MAX)
-/// );
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// `max_workers(0)`: a pool needs at least one worker.
-    ZeroWorkers,
-    /// `max_workers` is above [`ThreadPoolBuilder::MAX_WORKERS`].
-    TooManyWorkers {
-        /// The requested maximum.
-        max: usize,
-    },
-    /// `min_workers` is larger than `max_workers`.
-    MinAboveMax {
-        /// The requested minimum.
-        min: usize,
-        /// The requested maximum.
-        max: usize,
-    },
-    /// `queue_capacity(0)`: no task could ever be queued.
-    ZeroCapacity,
-    /// `thread_name_prefix` contains a NUL byte, which no thread name may
-    /// hold. Holds the prefix.
-    InvalidThreadName(String),
-    /// `stack_size` is outside [`ThreadPoolBuilder::MIN_STACK_SIZE`]..=[`ThreadPoolBuilder::MAX_STACK_SIZE`].
-    InvalidStackSize {
-        /// The requested stack size, in bytes.
-        bytes: usize,
-    },
-    /// The operating system refused to start a worker thread.
-    Spawn(std::io::Error),
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::ZeroWorkers => f.write_str("max_workers must be at least 1"),
-            BuildError::TooManyWorkers { max } => write!(
-                f,
-                "max_workers ({max}) must not exceed {}",
-                ThreadPoolBuilder::MAX_WORKERS
-            ),
-            BuildError::MinAboveMax { min, max } => {
-                write!(f, "min_workers ({min}) must not exceed max_workers ({max})")
-            }
-            BuildError::ZeroCapacity => f.write_str("queue_capacity must be at least 1"),
-            BuildError::InvalidThreadName(prefix) => {
-                write!(
-                    f,
-                    "thread_name_prefix must not contain a NUL byte (got {prefix:?})"
-                )
-            }
-            BuildError::InvalidStackSize { bytes } => write!(
-                f,
-                "stack_size ({bytes} bytes) must be between {} and {} bytes",
-                ThreadPoolBuilder::MIN_STACK_SIZE,
-                ThreadPoolBuilder::MAX_STACK_SIZE
-            ),
-            BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::Spawn(e) => Some(e),
-            _ => None,
-        }
     }
 }

@@ -20,6 +20,15 @@ use std::sync::Condvar;
 use crate::deadline::Deadline;
 use crate::sync::{lock_std, AtomicUsize, Ordering};
 
+/// What a submission from outside does when the queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnFull {
+    /// Give up at once (`try_submit`).
+    Refuse,
+    /// Block for room until the deadline (`submit`: never; `submit_timeout`).
+    WaitUntil(Deadline),
+}
+
 pub(crate) struct Capacity {
     /// The most places that `reserve` hands out.
     limit: usize,
@@ -40,12 +49,12 @@ impl Capacity {
         }
     }
 
-    /// Takes a place for one submission from outside. `deadline`: `None`
-    /// never blocks, else how long to block for room. `closed` is checked
+    /// Takes a place for one submission from outside; `on_full` says
+    /// whether (and how long) to block for room. `closed` is checked
     /// before every wait: once the pool closes, a blocked submitter leaves
     /// with its closure, even if a place was freed meanwhile.
     /// Returns false when there is no room (or the pool closed meanwhile).
-    pub(crate) fn reserve(&self, deadline: Option<Deadline>, closed: impl Fn() -> bool) -> bool {
+    pub(crate) fn reserve(&self, on_full: OnFull, closed: impl Fn() -> bool) -> bool {
         // SeqCst, also on the failing load: a blocked submitter increments
         // `blocked_submitters` and then reads `taken`; `release` decrements
         // `taken` and then reads `blocked_submitters`. With all four SeqCst
@@ -61,7 +70,7 @@ impl Capacity {
         if try_reserve() {
             return true;
         }
-        let Some(deadline) = deadline else {
+        let OnFull::WaitUntil(deadline) = on_full else {
             return false;
         };
         let (mutex, condvar) = &self.space;
@@ -123,21 +132,21 @@ impl Capacity {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::Capacity;
+    use super::{Capacity, OnFull};
     use crate::deadline::Deadline;
     use std::time::Duration;
 
     #[test]
     fn reserve_stops_at_the_limit_and_release_makes_room() {
         let capacity = Capacity::new(2);
-        assert!(capacity.reserve(None, || false));
-        assert!(capacity.reserve(None, || false));
-        assert!(!capacity.reserve(None, || false), "full");
-        let timed = Some(Deadline::after(Duration::from_millis(1)));
+        assert!(capacity.reserve(OnFull::Refuse, || false));
+        assert!(capacity.reserve(OnFull::Refuse, || false));
+        assert!(!capacity.reserve(OnFull::Refuse, || false), "full");
+        let timed = OnFull::WaitUntil(Deadline::after(Duration::from_millis(1)));
         assert!(!capacity.reserve(timed, || false), "still full");
         capacity.release();
         assert_eq!(capacity.taken(), 1);
-        assert!(capacity.reserve(None, || false));
+        assert!(capacity.reserve(OnFull::Refuse, || false));
         capacity.force_reserve();
         assert_eq!(capacity.taken(), 3, "forced past the limit");
     }
@@ -145,8 +154,8 @@ mod tests {
     #[test]
     fn a_closed_pool_refuses_a_waiting_submitter() {
         let capacity = Capacity::new(1);
-        assert!(capacity.reserve(None, || false));
-        assert!(!capacity.reserve(Some(Deadline::Never), || true));
+        assert!(capacity.reserve(OnFull::Refuse, || false));
+        assert!(!capacity.reserve(OnFull::WaitUntil(Deadline::Never), || true));
         assert_eq!(capacity.taken(), 1);
     }
 }

@@ -5,6 +5,8 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::scheduler::config;
+
 /// A panic caught at a task boundary, carried to the task's handle.
 ///
 /// The payload is kept intact so the caller can re-raise it with
@@ -265,6 +267,172 @@ impl<F> fmt::Display for SubmitError<F> {
 }
 
 impl<F> std::error::Error for SubmitError<F> {}
+
+/// Why [`ThreadPoolBuilder::build`](crate::ThreadPoolBuilder::build) refused to build a pool.
+///
+/// ```
+/// use executor::{BuildError, ThreadPoolExecutor};
+///
+/// let err = ThreadPoolExecutor::builder().thread_name_prefix("io\0").build().unwrap_err();
+/// assert!(matches!(&err, BuildError::InvalidThreadName(prefix) if prefix == "io\0"));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"thread_name_prefix must not contain a NUL byte (got "io\0")"#
+/// );
+///
+/// let err = ThreadPoolExecutor::builder().max_workers(usize::MAX).build().unwrap_err();
+/// assert!(matches!(err, BuildError::TooManyWorkers { max: usize::MAX }));
+/// assert_eq!(
+///     err.to_string(),
+///     format!("max_workers ({}) must not exceed 32767", usize::MAX)
+/// );
+///
+/// let err = ThreadPoolExecutor::builder().stack_size(0).build().unwrap_err();
+/// assert!(matches!(err, BuildError::InvalidStackSize { bytes: 0 }));
+/// assert_eq!(
+///     err.to_string(),
+///     format!("stack_size (0 bytes) must be between 65536 and {} bytes", isize::MAX)
+/// );
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `max_workers(0)`: a pool needs at least one worker.
+    ZeroWorkers,
+    /// `max_workers` is above [`ThreadPoolBuilder::MAX_WORKERS`](crate::ThreadPoolBuilder::MAX_WORKERS).
+    TooManyWorkers {
+        /// The requested maximum.
+        max: usize,
+    },
+    /// `min_workers` is larger than `max_workers`.
+    MinAboveMax {
+        /// The requested minimum.
+        min: usize,
+        /// The requested maximum.
+        max: usize,
+    },
+    /// `queue_capacity(0)`: no task could ever be queued.
+    ZeroCapacity,
+    /// `thread_name_prefix` contains a NUL byte, which no thread name may
+    /// hold. Holds the prefix.
+    InvalidThreadName(String),
+    /// `stack_size` is outside [`ThreadPoolBuilder::MIN_STACK_SIZE`](crate::ThreadPoolBuilder::MIN_STACK_SIZE)..=[`ThreadPoolBuilder::MAX_STACK_SIZE`](crate::ThreadPoolBuilder::MAX_STACK_SIZE).
+    InvalidStackSize {
+        /// The requested stack size, in bytes.
+        bytes: usize,
+    },
+    /// The operating system refused to start a worker thread.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroWorkers => f.write_str("max_workers must be at least 1"),
+            BuildError::TooManyWorkers { max } => write!(
+                f,
+                "max_workers ({max}) must not exceed {}",
+                config::MAX_WORKERS
+            ),
+            BuildError::MinAboveMax { min, max } => {
+                write!(f, "min_workers ({min}) must not exceed max_workers ({max})")
+            }
+            BuildError::ZeroCapacity => f.write_str("queue_capacity must be at least 1"),
+            BuildError::InvalidThreadName(prefix) => {
+                write!(
+                    f,
+                    "thread_name_prefix must not contain a NUL byte (got {prefix:?})"
+                )
+            }
+            BuildError::InvalidStackSize { bytes } => write!(
+                f,
+                "stack_size ({bytes} bytes) must be between {} and {} bytes",
+                config::MIN_STACK_SIZE,
+                config::MAX_STACK_SIZE
+            ),
+            BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// How a task ended, as a done callback is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// It returned a value.
+    Completed,
+    /// It panicked.
+    Panicked,
+    /// It was cancelled before it started.
+    Cancelled,
+    /// It was submitted after shutdown.
+    Rejected,
+    /// The pool was broken.
+    Broken,
+    /// An async task that started but can never finish: see
+    /// [`TaskError::Abandoned`].
+    Abandoned,
+}
+
+/// Why a task never ran: the refusals a queued task can be resolved with.
+/// The one mapping from these to the public [`TaskError`] and [`Outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Cancelled before it started (`cancel`, `shutdown` with `cancel_futures`).
+    Cancelled,
+    /// Submitted to (or queued in) a pool that shut down before running it.
+    Rejected,
+    /// Submitted to (or queued in) a broken pool.
+    Broken,
+}
+
+impl Refusal {
+    /// The error a handle of a refused task reports.
+    pub(crate) fn error(self) -> TaskError {
+        match self {
+            Refusal::Cancelled => TaskError::Cancelled,
+            Refusal::Rejected => TaskError::Rejected,
+            Refusal::Broken => TaskError::Broken,
+        }
+    }
+
+    /// What a done callback of a refused task is told.
+    pub(crate) fn outcome(self) -> Outcome {
+        match self {
+            Refusal::Cancelled => Outcome::Cancelled,
+            Refusal::Rejected => Outcome::Rejected,
+            Refusal::Broken => Outcome::Broken,
+        }
+    }
+
+    /// The refusal an error reports, if it is one.
+    pub(crate) fn of_error(error: &TaskError) -> Option<Refusal> {
+        match error {
+            TaskError::Cancelled => Some(Refusal::Cancelled),
+            TaskError::Rejected => Some(Refusal::Rejected),
+            TaskError::Broken => Some(Refusal::Broken),
+            TaskError::Panicked(_) | TaskError::Abandoned => None,
+        }
+    }
+
+    /// The refusal an outcome stands for, if it is one.
+    pub(crate) fn of(outcome: Outcome) -> Option<Refusal> {
+        match outcome {
+            Outcome::Cancelled => Some(Refusal::Cancelled),
+            Outcome::Rejected => Some(Refusal::Rejected),
+            Outcome::Broken => Some(Refusal::Broken),
+            Outcome::Completed | Outcome::Panicked | Outcome::Abandoned => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,46 +8,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::deadline::Deadline;
-use crate::error::TaskError;
+use crate::error::{Outcome, Refusal, TaskError};
 use crate::scheduler::blocking::{self, Awaited};
-use crate::task::state::Snapshot;
+use crate::task::state::{Lifecycle, Snapshot};
 use crate::task::{CallbackKey, Job, TaskRef};
 
 /// Identifies a task while it is alive; see [`TaskHandle::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(usize);
-
-/// How a task ended, as a done callback is told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// It returned a value.
-    Completed,
-    /// It panicked.
-    Panicked,
-    /// It was cancelled before it started.
-    Cancelled,
-    /// It was submitted after shutdown.
-    Rejected,
-    /// The pool was broken.
-    Broken,
-    /// An async task that started but can never finish: see
-    /// [`TaskError::Abandoned`](crate::TaskError::Abandoned).
-    Abandoned,
-}
-
-impl Outcome {
-    pub(crate) fn from_snapshot(s: Snapshot) -> Outcome {
-        match s.lifecycle() {
-            Snapshot::COMPLETE => Outcome::Completed,
-            Snapshot::PANICKED => Outcome::Panicked,
-            Snapshot::CANCELLED => Outcome::Cancelled,
-            Snapshot::REJECTED => Outcome::Rejected,
-            Snapshot::BROKEN => Outcome::Broken,
-            Snapshot::ABANDONED => Outcome::Abandoned,
-            other => unreachable!("outcome of a task that is not terminal ({other})"),
-        }
-    }
-}
 
 /// A handle to a submitted task: ask whether it is done, cancel it before
 /// it starts, block for its result, or `.await` it.
@@ -86,9 +54,10 @@ impl<T> TaskHandle<T> {
         self.task.core().snapshot()
     }
 
-    /// Resolves a task that has not started to `lifecycle`.
-    pub(crate) fn abort(&self, lifecycle: usize) -> bool {
-        self.task.abort(lifecycle)
+    /// Resolves a task that has not started to `refusal`.
+    #[must_use]
+    pub(crate) fn abort(&self, refusal: Refusal) -> bool {
+        self.task.abort(refusal)
     }
 
     /// True once the task finished, panicked, or was cancelled, rejected or
@@ -102,14 +71,14 @@ impl<T> TaskHandle<T> {
     pub fn running(&self) -> bool {
         matches!(
             self.snapshot().lifecycle(),
-            Snapshot::RUNNING | Snapshot::IDLE
+            Lifecycle::Running | Lifecycle::Idle
         )
     }
 
     /// True if the task was cancelled (by [`cancel`](Self::cancel) or by
     /// `shutdown_with(_, true)`).
     pub fn cancelled(&self) -> bool {
-        self.snapshot().lifecycle() == Snapshot::CANCELLED
+        self.snapshot().lifecycle() == Lifecycle::Cancelled
     }
 
     /// Cancels the task if it has not started; returns whether it is now
@@ -128,7 +97,7 @@ impl<T> TaskHandle<T> {
     /// assert!(queued.result().unwrap_err().is_cancelled());
     /// ```
     pub fn cancel(&self) -> bool {
-        self.task.abort(Snapshot::CANCELLED) || self.cancelled()
+        self.task.abort(Refusal::Cancelled) || self.cancelled()
     }
 
     /// Blocks until the task is done and returns its value or why there is
@@ -267,8 +236,7 @@ impl<T> TaskHandle<T> {
 
     /// The outcome, once done.
     pub fn outcome(&self) -> Option<Outcome> {
-        let s = self.snapshot();
-        s.is_terminal().then(|| Outcome::from_snapshot(s))
+        self.snapshot().lifecycle().outcome()
     }
 
     /// An identifier for the task, for keeping track of which handle is
@@ -334,7 +302,7 @@ impl<T> Awaited for HandleWait<'_, T> {
     }
 
     fn target(&self) -> Option<usize> {
-        let running = self.0.snapshot().lifecycle() == Snapshot::RUNNING;
+        let running = self.0.snapshot().lifecycle() == Lifecycle::Running;
         running.then(|| self.0.id().0)
     }
 }
@@ -357,8 +325,8 @@ impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.snapshot();
         let state = match s.lifecycle() {
-            Snapshot::SCHEDULED => "pending",
-            Snapshot::RUNNING | Snapshot::IDLE => "running",
+            Lifecycle::Scheduled => "pending",
+            Lifecycle::Running | Lifecycle::Idle => "running",
             _ => "done",
         };
         let mut d = f.debug_struct("TaskHandle");

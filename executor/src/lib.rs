@@ -127,13 +127,13 @@ mod task;
 mod tests;
 mod unwind;
 
-pub use builder::{BuildError, ThreadPoolBuilder};
+pub use builder::ThreadPoolBuilder;
 pub use completion::as_completed::{
     as_completed, AsCompleted, AsCompletedStream, AsCompletedTimeout, TimedOut,
 };
 pub use completion::wait::{wait, ReturnWhen, WaitResult};
-pub use error::{Panic, SubmitError, TaskError};
-pub use handle::{Outcome, TaskHandle, TaskId};
+pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
+pub use handle::{TaskHandle, TaskId};
 pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};

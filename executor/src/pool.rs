@@ -5,14 +5,15 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::builder::{BuildError, Config, ThreadPoolBuilder};
+use crate::builder::ThreadPoolBuilder;
+use crate::capacity::OnFull;
 use crate::deadline::Deadline;
 use crate::error::SubmitError;
+use crate::error::{BuildError, Refusal};
 use crate::handle::TaskHandle;
-use crate::scheduler::registry::{Registry, BROKEN, SHUTDOWN};
+use crate::scheduler::registry::Registry;
 use crate::scheduler::worker;
 use crate::stats::Stats;
-use crate::task::state::Snapshot;
 use crate::task::{FnTask, Job};
 
 /// A pool of worker threads that run submitted closures and async tasks:
@@ -51,6 +52,18 @@ pub struct ThreadPoolExecutor {
     pub(crate) registry: Arc<Registry>,
 }
 
+impl ThreadPoolBuilder {
+    /// Checks the configuration and starts the pool's first workers. Every
+    /// setting is checked here, so a pool that builds never fails later
+    /// because of one (a worker started on demand has a valid name and
+    /// stack size); the checks are the ones each setter lists.
+    pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
+        Ok(ThreadPoolExecutor {
+            registry: Registry::new(self.checked_config()?)?,
+        })
+    }
+}
+
 impl ThreadPoolExecutor {
     /// A pool with the defaults of [`ThreadPoolBuilder::new`].
     ///
@@ -68,12 +81,6 @@ impl ThreadPoolExecutor {
     /// Starts configuring a pool.
     pub fn builder() -> ThreadPoolBuilder {
         ThreadPoolBuilder::new()
-    }
-
-    pub(crate) fn from_config(config: Config) -> Result<ThreadPoolExecutor, BuildError> {
-        Ok(ThreadPoolExecutor {
-            registry: Registry::new(config)?,
-        })
     }
 
     /// Schedules `f` to run on a worker and returns its handle at once.
@@ -130,7 +137,7 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.submit_inner(None, f, None)
+        self.submit_inner(None, f, OnFull::Refuse)
     }
 
     /// Like [`submit`](Self::submit), but waits at most `timeout` for room in
@@ -145,7 +152,7 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.submit_inner(None, f, Some(Deadline::after(timeout)))
+        self.submit_inner(None, f, OnFull::WaitUntil(Deadline::after(timeout)))
     }
 
     fn submit_or_resolve<F, T>(&self, name: Option<&'static str>, f: F) -> TaskHandle<T>
@@ -153,34 +160,33 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        match self.submit_inner(name, f, Some(Deadline::Never)) {
+        match self.submit_inner(name, f, OnFull::WaitUntil(Deadline::Never)) {
             Ok(handle) => handle,
             Err(e) => {
-                let lifecycle = match e {
-                    SubmitError::Broken(_) => Snapshot::BROKEN,
-                    _ => Snapshot::REJECTED,
+                let refusal = match e {
+                    SubmitError::Broken(_) => Refusal::Broken,
+                    _ => Refusal::Rejected,
                 };
-                self.registry.count_refused_at_once(lifecycle);
-                TaskHandle::new(FnTask::<F, T>::resolved(lifecycle, name), 0)
+                self.registry.count_refused_at_once(refusal);
+                TaskHandle::new(FnTask::<F, T>::resolved(refusal, name), 0)
             }
         }
     }
 
-    /// The one submit path. `deadline` is how long to wait for queue room:
-    /// `None` not at all.
+    /// The one submit path. `on_full`: whether, and how long, to wait for
+    /// queue room.
     fn submit_inner<F, T>(
         &self,
         name: Option<&'static str>,
         f: F,
-        deadline: Option<Deadline>,
+        on_full: OnFull,
     ) -> Result<TaskHandle<T>, SubmitError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let registry = &self.registry;
-        let flags = registry.flags();
-        if flags & BROKEN != 0 {
+        if registry.state().is_broken() {
             return Err(SubmitError::Broken(f));
         }
         if let Some(ctx) = worker::current_of(registry) {
@@ -195,19 +201,15 @@ impl ThreadPoolExecutor {
             registry.notify();
             return Ok(handle);
         }
-        if flags & SHUTDOWN != 0 {
+        if registry.state().is_shutdown() {
             return Err(SubmitError::Shutdown(f));
         }
-        let Ok(place) = registry.reserve(deadline) else {
-            let flags = registry.flags();
-            return Err(if flags & BROKEN != 0 {
-                SubmitError::Broken(f)
-            } else if flags & SHUTDOWN != 0 {
-                SubmitError::Shutdown(f)
-            } else if deadline.is_some() {
-                SubmitError::Timeout(f)
-            } else {
-                SubmitError::Full(f)
+        let Ok(place) = registry.reserve(on_full) else {
+            return Err(match (registry.state().refusal(), on_full) {
+                (Some(Refusal::Broken), _) => SubmitError::Broken(f),
+                (Some(_), _) => SubmitError::Shutdown(f),
+                (None, OnFull::WaitUntil(_)) => SubmitError::Timeout(f),
+                (None, OnFull::Refuse) => SubmitError::Full(f),
             });
         };
         // The task carries its place and frees it when it starts or is
@@ -217,8 +219,8 @@ impl ThreadPoolExecutor {
         registry.count_submitted();
         registry.injector.push(Job(task));
         registry.notify();
-        if let Some(lifecycle) = registry.closed_after_submit() {
-            registry.refuse_after_submit(lifecycle, |l| handle.abort(l));
+        if let Some(refusal) = registry.closed_after_submit() {
+            registry.refuse_after_submit(refusal, |r| handle.abort(r));
         }
         Ok(handle)
     }
@@ -272,12 +274,12 @@ impl ThreadPoolExecutor {
 
     /// True once [`shutdown`](Self::shutdown) was called.
     pub fn is_shutdown(&self) -> bool {
-        self.registry.flags() & SHUTDOWN != 0
+        self.registry.state().is_shutdown()
     }
 
     /// True once a worker initializer panicked.
     pub fn is_broken(&self) -> bool {
-        self.registry.flags() & BROKEN != 0
+        self.registry.state().is_broken()
     }
 
     /// A snapshot of the pool's counters.

@@ -29,14 +29,14 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use crate::deadline::Deadline;
-use crate::error::{Panic, TaskError};
-use crate::handle::{Outcome, TaskHandle};
-use crate::map::{ChunkHandle, Feed, Map, MapOptions};
+use crate::error::{Panic, Refusal, TaskError};
+use crate::handle::TaskHandle;
+use crate::map::{Chunk, ChunkHandle, Feed, Map, MapOptions, PendingChunk};
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::blocking::{self, Awaited};
 use crate::scheduler::worker;
 use crate::sync::lock_std as lock;
-use crate::task::Job as TaskJob;
+use crate::task::Job;
 use crate::unwind;
 
 /// What the scope's owner and its jobs share.
@@ -57,7 +57,7 @@ struct ScopeState {
 /// (so a long scope holds O(queued) entries, at O(1) amortised per submit).
 #[derive(Default)]
 struct Claims {
-    jobs: Vec<TaskJob>,
+    jobs: Vec<Job>,
     prune_at: usize,
 }
 
@@ -76,14 +76,14 @@ impl ScopeState {
     }
 
     /// Remembers a task just queued, for the owner to claim.
-    fn record(&self, job: Option<TaskJob>) {
+    fn record(&self, job: Option<Job>) {
         let (Some(claims), Some(job)) = (&self.claims, job) else {
             return;
         };
         let mut claims = lock(claims);
         claims.jobs.push(job);
         if claims.jobs.len() >= claims.prune_at {
-            claims.jobs.retain(TaskJob::is_queued);
+            claims.jobs.retain(Job::is_queued);
             claims.prune_at = (claims.jobs.len() * 2).max(64);
         }
     }
@@ -110,7 +110,7 @@ impl Awaited for ScopeState {
 
     fn deregister(&self) {}
 
-    fn claim(&self, _pool: usize) -> Option<TaskJob> {
+    fn claim(&self, _pool: usize) -> Option<Job> {
         let mut claims = lock(self.claims.as_ref()?);
         while let Some(job) = claims.jobs.pop() {
             if job.is_queued() {
@@ -136,26 +136,26 @@ impl Drop for Token {
 }
 
 /// Where a scoped task leaves its result for its handle.
-struct Slot<T> {
-    state: Mutex<SlotState<T>>,
+struct OutputSlot<T> {
+    state: Mutex<OutputState<T>>,
 }
 
-struct SlotState<T> {
+struct OutputState<T> {
     output: Option<Result<T, Panic>>,
     /// The handle was dropped: a panic must go to the scope instead.
     orphaned: bool,
 }
 
 /// One scoped job. Field order is load-bearing: `_token` must stay last.
-struct Job<F, T> {
+struct ScopedJob<F, T> {
     func: Option<F>,
-    slot: Arc<Slot<T>>,
+    slot: Arc<OutputSlot<T>>,
     scope: Arc<ScopeState>,
     /// Never read: held only to be dropped after everything above.
     _token: Token,
 }
 
-impl<F: FnOnce() -> T, T> Job<F, T> {
+impl<F: FnOnce() -> T, T> ScopedJob<F, T> {
     fn run(mut self) {
         let func = self.func.take().expect("a scoped job runs once");
         let output = unwind::catch(func);
@@ -190,7 +190,7 @@ impl<F: FnOnce() -> T, T> Job<F, T> {
 /// ```
 pub struct ScopedHandle<'scope, T> {
     inner: TaskHandle<()>,
-    slot: Arc<Slot<T>>,
+    slot: Arc<OutputSlot<T>>,
     scope: Arc<ScopeState>,
     _scope: PhantomData<&'scope ()>,
 }
@@ -345,11 +345,18 @@ impl<T> ScopedHandle<'_, T> {
             return output.map_err(TaskError::Panicked);
         }
         // It never ran: its closure was dropped unrun.
-        Err(match self.inner.outcome() {
-            Some(Outcome::Broken) => TaskError::Broken,
-            Some(Outcome::Rejected) => TaskError::Rejected,
-            _ => TaskError::Cancelled,
-        })
+        let refusal = self.inner.outcome().and_then(Refusal::of);
+        Err(refusal.unwrap_or(Refusal::Cancelled).error())
+    }
+}
+
+impl<T> PendingChunk<T> for ScopedHandle<'_, Chunk<T>> {
+    fn result(self: Box<Self>) -> Result<Chunk<T>, TaskError> {
+        ScopedHandle::result(*self)
+    }
+
+    fn cancel(&self) -> bool {
+        ScopedHandle::cancel(self)
     }
 }
 
@@ -430,8 +437,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        let slot = Arc::new(Slot {
-            state: Mutex::new(SlotState {
+        let slot = Arc::new(OutputSlot {
+            state: Mutex::new(OutputState {
                 output: None,
                 orphaned: false,
             }),
@@ -440,7 +447,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // owner only waits after the body returned, and a task submitting
         // from inside holds its own count until after this increment.
         self.state.pending.fetch_add(1, Ordering::Relaxed);
-        let job = Job {
+        let job = ScopedJob {
             func: Some(f),
             slot: Arc::clone(&slot),
             scope: Arc::clone(&self.state),
@@ -557,7 +564,7 @@ where
         let items = crate::map::take_chunk(&mut self.inputs, n)?;
         let len = items.len();
         let task = crate::map::chunk_task(items, &self.f, abandoned);
-        Some((ChunkHandle::Scoped(self.scope.submit(task)), len))
+        Some((ChunkHandle::Other(Box::new(self.scope.submit(task))), len))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -6,11 +6,11 @@ use std::sync::{Arc, Weak};
 
 use futures_task::{FutureObj, Spawn, SpawnError};
 
+use crate::error::Refusal;
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
-use crate::scheduler::registry::{BROKEN, SHUTDOWN};
 use crate::scheduler::worker;
-use crate::task::state::Snapshot;
+use crate::task::state::Lifecycle;
 use crate::task::{AsyncTask, Job, LiveTask, Schedule};
 
 impl ThreadPoolExecutor {
@@ -54,18 +54,15 @@ impl ThreadPoolExecutor {
         Fut::Output: Send + 'static,
     {
         let registry = &self.registry;
-        let flags = registry.flags();
         let ctx = worker::current_of(registry);
         let inside = ctx.is_some();
-        let refused = if flags & BROKEN != 0 {
-            Some(Snapshot::BROKEN)
-        } else if flags & SHUTDOWN != 0 && !inside {
-            Some(Snapshot::REJECTED)
-        } else {
-            None
+        // From inside, a shutting-down pool still takes subtasks (as `submit`).
+        let refused = match registry.state().refusal() {
+            Some(Refusal::Rejected) if inside => None,
+            refused => refused,
         };
         let live_key = registry.async_tasks.reserve();
-        let lifecycle = refused.unwrap_or(Snapshot::SCHEDULED);
+        let stage = refused.map_or(Lifecycle::Scheduled, Lifecycle::from);
         // Queued on the injector from outside: it holds a queue place until
         // its first poll (or its cancel), without waiting for room.
         let place = if refused.is_none() && !inside {
@@ -76,16 +73,16 @@ impl ThreadPoolExecutor {
         let schedule: Arc<dyn Schedule> = registry.clone();
         let task = AsyncTask::new(
             name,
-            lifecycle,
+            stage,
             place,
             refused.is_none().then_some(future),
             Arc::downgrade(&schedule),
             live_key,
         );
         let handle = TaskHandle::new(task.clone(), registry.id());
-        if let Some(lifecycle) = refused {
+        if let Some(refusal) = refused {
             registry.async_tasks.remove(live_key);
-            registry.count_refused_at_once(lifecycle);
+            registry.count_refused_at_once(refusal);
             return handle;
         }
         match &ctx {
@@ -95,9 +92,9 @@ impl ThreadPoolExecutor {
         let weak: Weak<dyn LiveTask> = Arc::downgrade(&task) as Weak<dyn LiveTask>;
         registry.async_tasks.fill(live_key, weak);
         registry.schedule(Job(task));
-        if let Some(lifecycle) = registry.closed_after_submit() {
+        if let Some(refusal) = registry.closed_after_submit() {
             if !inside {
-                registry.refuse_after_submit(lifecycle, |l| handle.abort(l));
+                registry.refuse_after_submit(refusal, |r| handle.abort(r));
             }
         }
         handle
@@ -106,8 +103,7 @@ impl ThreadPoolExecutor {
 
 impl Spawn for ThreadPoolExecutor {
     fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
-        if self.registry.flags() & (SHUTDOWN | BROKEN) != 0 && !worker::is_worker_of(&self.registry)
-        {
+        if self.registry.state().is_closed() && !worker::is_worker_of(&self.registry) {
             return Err(SpawnError::shutdown());
         }
         // Detached, as `Spawn` wants; a panic is kept in the dropped handle.
@@ -116,7 +112,7 @@ impl Spawn for ThreadPoolExecutor {
     }
 
     fn status(&self) -> Result<(), SpawnError> {
-        if self.registry.flags() & (SHUTDOWN | BROKEN) != 0 {
+        if self.registry.state().is_closed() {
             Err(SpawnError::shutdown())
         } else {
             Ok(())

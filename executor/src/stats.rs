@@ -108,11 +108,11 @@ impl SlotStats {
     /// A task this worker ran has finished: it is no longer running, and
     /// counts as completed or panicked. Called by the task just before it
     /// publishes its result.
-    pub(crate) fn record(&self, ran: crate::task::Ran) {
+    pub(crate) fn record(&self, ran: Ran) {
         Self::bump(&self.running, -1);
         match ran {
-            crate::task::Ran::Completed => Self::bump(&self.completed, 1),
-            crate::task::Ran::Panicked => Self::bump(&self.panicked, 1),
+            Ran::Completed => Self::bump(&self.completed, 1),
+            Ran::Panicked => Self::bump(&self.panicked, 1),
             _ => debug_assert!(false, "only finished tasks are recorded, not {ran:?}"),
         }
     }
@@ -124,4 +124,21 @@ impl SlotStats {
         stats.tasks_panicked += self.panicked.load(Ordering::Relaxed);
         stats.tasks_stolen += self.stolen.load(Ordering::Relaxed);
     }
+}
+
+/// What running a job amounted to, for the pool's statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// The task finished and returned a value.
+    Completed,
+    /// The task panicked; the panic is in its output.
+    Panicked,
+    /// An async task returned `Pending`; its waker will queue it again.
+    Pending,
+    /// The task had been cancelled while queued, and the caller is the
+    /// first to count it (see `Core::tally_cancelled`).
+    Cancelled,
+    /// The task had been resolved otherwise (rejected, broken, or
+    /// cancelled and counted already) while queued.
+    Skipped,
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_core::stream::{FusedStream, Stream};
 
-use super::*;
+use super::inbox::{claim_next, Inbox};
 use crate::deadline::Deadline;
 use crate::handle::TaskHandle;
 use crate::task::CallbackKey;

@@ -1,9 +1,12 @@
-use super::*;
+use std::sync::Arc;
+
+use super::inbox::*;
 use crate::ThreadPoolExecutor;
 
 use super::as_completed::as_completed;
 use super::wait::{wait, ReturnWhen};
-use crate::handle::{Outcome, TaskHandle};
+use crate::error::Outcome;
+use crate::handle::TaskHandle;
 #[test]
 fn empty_inputs() {
     assert_eq!(as_completed(Vec::<TaskHandle<()>>::new()).count(), 0);
@@ -65,5 +68,5 @@ fn dropping_early_stops_the_callbacks_from_recording() {
     blocker.result().unwrap();
     pool.shutdown(true);
     assert_eq!(inbox.pushed(), 0);
-    assert!(lock(&inbox.state).ready.is_empty());
+    assert!(inbox.nothing_ready());
 }

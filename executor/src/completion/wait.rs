@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::completion::{claim_next, is_failure, Inbox};
+use super::inbox::{claim_next, is_failure, Inbox};
 use crate::deadline::Deadline;
 use crate::handle::TaskHandle;
 

@@ -31,10 +31,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::error::{Panic, TaskError};
+use crate::error::{Panic, Refusal, TaskError};
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
-use crate::scope::ScopedHandle;
 use crate::unwind;
 
 /// With an automatic window: chunks in flight per worker, once the chunk
@@ -200,24 +199,34 @@ where
     }
 }
 
-/// A chunk's handle: a plain task, or a scoped one for `Scope::map`.
+/// A chunk's handle: a plain task, or another kind of handle (a scoped
+/// one, for `Scope::map`), boxed so that this module need not know it.
 pub(crate) enum ChunkHandle<'a, T> {
     Pool(TaskHandle<Chunk<T>>),
-    Scoped(ScopedHandle<'a, Chunk<T>>),
+    Other(Box<dyn PendingChunk<T> + 'a>),
+}
+
+/// What a map needs of a chunk's handle that is not a [`TaskHandle`].
+pub(crate) trait PendingChunk<T> {
+    /// Blocks for the chunk (as `TaskHandle::result`).
+    fn result(self: Box<Self>) -> Result<Chunk<T>, TaskError>;
+
+    /// Cancels the chunk if it has not started (as `TaskHandle::cancel`).
+    fn cancel(&self) -> bool;
 }
 
 impl<T> ChunkHandle<'_, T> {
     fn result(self) -> Result<Chunk<T>, TaskError> {
         match self {
             ChunkHandle::Pool(h) => h.result(),
-            ChunkHandle::Scoped(h) => h.result(),
+            ChunkHandle::Other(h) => h.result(),
         }
     }
 
     fn cancel(&self) -> bool {
         match self {
             ChunkHandle::Pool(h) => h.cancel(),
-            ChunkHandle::Scoped(h) => h.cancel(),
+            ChunkHandle::Other(h) => h.cancel(),
         }
     }
 }
@@ -342,17 +351,17 @@ impl<T> Current<T> {
 
 /// A chunk-level error, once per item of the chunk.
 fn replicate(error: &TaskError) -> TaskError {
+    if let Some(refusal) = Refusal::of_error(error) {
+        return refusal.error();
+    }
     match error {
-        TaskError::Cancelled => TaskError::Cancelled,
-        TaskError::Rejected => TaskError::Rejected,
-        TaskError::Broken => TaskError::Broken,
-        TaskError::Abandoned => TaskError::Abandoned,
         // Per-item panics are caught inside the chunk; this is a panic of
         // the chunk itself (say, an input's destructor). Carry its message.
         TaskError::Panicked(panic) => TaskError::Panicked(Panic::new(
             Box::new(panic.message().unwrap_or("a map chunk panicked").to_owned()),
             panic.task_name(),
         )),
+        _ => TaskError::Abandoned,
     }
 }
 

@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use super::registry::{Registry, BROKEN, SHUTDOWN};
+use super::registry::Registry;
+use crate::error::Refusal;
 use crate::sync::{lock, Mutex};
-use crate::task::state::Snapshot;
+use crate::task::state::Lifecycle;
 use crate::task::{Job, LiveTask, Schedule};
 
 /// The pool's async tasks that are not terminal: a shutting-down pool keeps
@@ -92,15 +93,16 @@ impl LiveTasks {
             && self
                 .upgraded()
                 .iter()
-                .any(|task| task.snapshot().lifecycle() == Snapshot::IDLE)
+                .any(|task| task.snapshot().lifecycle() == Lifecycle::Idle)
     }
 
     /// Resolves every task left once no worker can run one: never started
-    /// ones to `lifecycle` (`REJECTED` or `BROKEN`), started ones to
-    /// `ABANDONED`.
-    pub(crate) fn resolve_all(&self, lifecycle: usize) {
+    /// ones to `refusal` (`Rejected` or `Broken`), started ones to
+    /// `Abandoned`.
+    pub(crate) fn resolve_all(&self, refusal: Refusal) {
         for task in self.upgraded() {
-            task.abort(lifecycle);
+            // Whoever resolves it first, the outcome is the same.
+            let _ = task.abort(refusal);
         }
     }
 }
@@ -114,14 +116,15 @@ impl Schedule for Registry {
             self.schedule(job);
         }
         if self.is_terminated() {
-            // No worker will ever run it (see `Runnable::abort`).
-            task.abort(Snapshot::REJECTED);
+            // No worker will ever run it (see `Runnable::abort`); whoever
+            // resolves it first, the outcome is the same.
+            let _ = task.abort(Refusal::Rejected);
             self.drain_if_terminated();
         }
     }
 
     fn is_closing(&self) -> bool {
-        self.flags() & (SHUTDOWN | BROKEN) != 0
+        self.state().is_closed()
     }
 
     fn release(&self, live_key: usize, abandoned: bool) {

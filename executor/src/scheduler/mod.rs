@@ -4,7 +4,9 @@
 //! the scheduler through `Registry`, `worker::current_of` and `blocking`.
 
 pub(crate) mod blocking;
+pub(crate) mod config;
 pub(crate) mod live_tasks;
+pub(crate) mod pool_state;
 pub(crate) mod registry;
 pub(crate) mod sleep;
 pub(crate) mod worker;

@@ -11,14 +11,16 @@ use std::time::Duration;
 use crossbeam_deque::{Injector, Stealer, Worker};
 use crossbeam_utils::CachePadded;
 
-use crate::builder::{BuildError, Config};
-use crate::capacity::Capacity;
-use crate::deadline::Deadline;
+use super::config::Config;
+use super::pool_state::{AtomicPoolState, PoolState};
+use crate::capacity::{Capacity, OnFull};
+use crate::error::BuildError;
+use crate::error::Refusal;
 use crate::scheduler::sleep::Sleep;
 use crate::scheduler::worker;
 use crate::stats::{SlotStats, Stats};
 use crate::sync::{lock, lock_std, Mutex};
-use crate::task::state::Snapshot;
+use crate::task::state::Lifecycle;
 use crate::task::Job;
 
 /// Slots beyond `max_workers` for spare workers: threads started while
@@ -32,20 +34,10 @@ pub(crate) const SPARE_SLOTS: usize = 256;
 
 // Every alive thread may count as searching at once (a started thread
 // searches from its start), and `Counts` holds that count in 16 bits:
-// `ThreadPoolBuilder::MAX_WORKERS` keeps the pool's threads below it.
+// `MAX_WORKERS` keeps the pool's threads below it.
 const _: () = assert!(
-    crate::builder::ThreadPoolBuilder::MAX_WORKERS + SPARE_SLOTS
-        <= crate::scheduler::sleep::Counts::MAX_SEARCHING
+    super::config::MAX_WORKERS + SPARE_SLOTS <= crate::scheduler::sleep::Counts::MAX_SEARCHING
 );
-
-/// Lifecycle flags of the pool, in `Registry::flags`.
-pub(crate) const SHUTDOWN: usize = 1;
-/// `shutdown_with(_, cancel_futures = true)`: queued tasks resolve to Cancelled.
-pub(crate) const CANCEL_QUEUED: usize = 1 << 1;
-/// A worker initializer panicked: queued and later tasks resolve to Broken.
-pub(crate) const BROKEN: usize = 1 << 2;
-/// Every worker has exited and leftovers were resolved.
-const TERMINATED: usize = 1 << 3;
 
 /// One worker position, made the first time a thread takes it (most spare
 /// slots never are). Its deque outlives the threads that use it: a thread
@@ -77,7 +69,7 @@ pub(crate) struct Registry {
     slots: Box<[OnceLock<Arc<Slot>>]>,
     pub(crate) sleep: Sleep,
     pub(crate) config: Config,
-    flags: AtomicUsize,
+    state: AtomicPoolState,
     /// Workers started and not yet exited (or retired). Written under `threads`.
     alive: AtomicUsize,
     /// Workers blocked in a wait for a task they cannot run (see
@@ -117,7 +109,7 @@ impl Registry {
             stealers: (0..slots_n).map(|_| OnceLock::new()).collect(),
             slots: (0..slots_n).map(|_| OnceLock::new()).collect(),
             sleep: Sleep::new(slots_n, num_cpus::get()),
-            flags: AtomicUsize::new(0),
+            state: AtomicPoolState::new(),
             alive: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
             scan_bound: AtomicUsize::new(0),
@@ -146,8 +138,8 @@ impl Registry {
         Ok(registry)
     }
 
-    pub(crate) fn flags(&self) -> usize {
-        self.flags.load(Ordering::SeqCst)
+    pub(crate) fn state(&self) -> PoolState {
+        self.state.load()
     }
 
     pub(crate) fn alive(&self) -> usize {
@@ -257,8 +249,8 @@ impl Registry {
         // a spare to run them, and a parked async task woken after the
         // workers left needs one (see `terminate`). `terminate` sets its
         // flag under this lock with no worker alive, so none starts after.
-        let flags = self.flags();
-        if flags & (BROKEN | TERMINATED) != 0 {
+        let state = self.state();
+        if state.is_broken() || state.is_terminated() {
             return Ok(None);
         }
         if self.unblocked() >= self.config.max_workers {
@@ -319,9 +311,10 @@ impl Registry {
     /// A worker idle for `keep_alive` asks to retire; granted while the pool
     /// stays at or above `min_workers` and is open. On success the worker no
     /// longer counts as alive and must call `finish_retire` as it exits.
+    #[must_use]
     pub(crate) fn try_begin_retire(&self) -> bool {
         let _threads = lock(&self.threads);
-        if self.alive() <= self.config.min_workers || self.flags() & SHUTDOWN != 0 {
+        if self.alive() <= self.config.min_workers || self.state().is_shutdown() {
             return false;
         }
         self.alive.fetch_sub(1, Ordering::SeqCst);
@@ -333,6 +326,7 @@ impl Registry {
     /// unblocked workers than `max_workers` (see `over_capacity`); granted
     /// to as many as there are too many. On success, as for
     /// `try_begin_retire`, the worker must call `finish_retire` as it exits.
+    #[must_use]
     pub(crate) fn try_begin_shed(&self) -> bool {
         let _threads = lock(&self.threads);
         if !self.over_capacity() {
@@ -413,7 +407,7 @@ impl Registry {
             Self::free_slot(&mut threads, &self.scan_bound, index);
             self.alive.fetch_sub(1, Ordering::SeqCst) == 1
         };
-        if last && self.flags() & (SHUTDOWN | BROKEN) != 0 {
+        if last && self.state().is_closed() {
             self.terminate();
         }
     }
@@ -432,8 +426,8 @@ impl Registry {
     /// broken, yes; once it is shut down, unless a started async task is
     /// parked on a waker that can still fire: its wake needs a worker.
     pub(crate) fn may_exit(&self) -> bool {
-        let flags = self.flags();
-        flags & BROKEN != 0 || (flags & SHUTDOWN != 0 && !self.async_tasks.any_parked())
+        let state = self.state();
+        state.is_broken() || (state.is_shutdown() && !self.async_tasks.any_parked())
     }
 
     /// An async task left the live set. If it was the last of a pool that
@@ -444,15 +438,14 @@ impl Registry {
         // sleeper's loads of the flags and the count in `may_exit` (after it
         // announced itself). If the sleeper saw the flag and a count above
         // zero, our load comes later and sees the flag: we wake it.
-        if self.async_tasks.remove(key) && self.flags() & SHUTDOWN != 0 {
+        if self.async_tasks.remove(key) && self.state().is_shutdown() {
             self.sleep.notify_all();
         }
     }
 
     /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
     pub(crate) fn shutdown(self: &Arc<Self>, wait: bool, cancel_queued: bool) {
-        let new = SHUTDOWN | if cancel_queued { CANCEL_QUEUED } else { 0 };
-        self.flags.fetch_or(new, Ordering::SeqCst);
+        let _before = self.state.shut_down(cancel_queued);
         // SeqCst fence between the flag and the scan: pairs with the fence
         // in `AsyncTask::on_unwakeable`. Either a task that became
         // unwakeable sees the flag and abandons itself, or we see it here.
@@ -462,7 +455,7 @@ impl Registry {
             // Started async tasks woken meanwhile are running, not queued
             // work: they go back in the queue, and run. They left SCHEDULED,
             // so they hold no queue place and take none.
-            for job in self.drain_queues(Snapshot::CANCELLED) {
+            for job in self.drain_queues(Refusal::Cancelled) {
                 self.injector.push(job);
             }
         }
@@ -539,22 +532,22 @@ impl Registry {
     /// A worker's initializer panicked: the pool is broken. Every queued
     /// task resolves to Broken, and so will every later one.
     pub(crate) fn break_pool(&self) {
-        self.flags.fetch_or(BROKEN, Ordering::SeqCst);
-        let started = self.drain_queues(Snapshot::BROKEN);
+        let _before = self.state.break_down();
+        let started = self.drain_queues(Refusal::Broken);
         debug_assert!(started.is_empty(), "a broken pool abandons started tasks");
         self.sleep.notify_all();
         self.release_blocked_submitters();
     }
 
-    /// Resolves whatever is still queued to `lifecycle`. Only the injector
+    /// Resolves whatever is still queued to `refusal`. Only the injector
     /// and the stealers are reachable from here; a job a worker holds in
     /// its hand is resolved by that worker, which checks the flags first.
     /// Returns the jobs still queued after their abort failed: started
     /// async tasks, which a cancellation does not touch.
-    fn drain_queues(&self, lifecycle: usize) -> Vec<Job> {
+    fn drain_queues(&self, refusal: Refusal) -> Vec<Job> {
         let mut started = Vec::new();
         let mut resolve = |job: Job| {
-            self.abort(&job, lifecycle);
+            self.abort(&job, refusal);
             if job.is_queued() {
                 started.push(job);
             }
@@ -582,13 +575,13 @@ impl Registry {
     /// cancelled job leaves the queues, whoever cancelled it: once, by the
     /// first to find it cancelled (a task may have a stale queue entry
     /// besides, see `Core::tally_cancelled`).
-    pub(crate) fn abort(&self, job: &Job, lifecycle: usize) {
-        let aborted = job.abort(lifecycle);
-        if aborted && lifecycle != Snapshot::CANCELLED {
+    pub(crate) fn abort(&self, job: &Job, refusal: Refusal) {
+        let aborted = job.abort(refusal);
+        if aborted && refusal != Refusal::Cancelled {
             // A started async task is abandoned instead, and counted so by
             // the task itself (`count_abandoned`).
-            if job.0.snapshot().lifecycle() != Snapshot::ABANDONED {
-                self.count_refused(lifecycle);
+            if job.0.snapshot().lifecycle() != Lifecycle::Abandoned {
+                self.count_refused(refusal);
             }
         } else if job.tally_cancelled() {
             self.cancelled.fetch_add(1, Ordering::Relaxed);
@@ -601,13 +594,16 @@ impl Registry {
         self.submitted.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A task was resolved to `REJECTED` or `BROKEN` (whoever made the
-    /// transition counts it, once).
-    pub(crate) fn count_refused(&self, lifecycle: usize) {
-        let counter = match lifecycle {
-            Snapshot::REJECTED => &self.rejected,
-            Snapshot::BROKEN => &self.broken,
-            _ => return debug_assert!(false, "not a refusal: {lifecycle}"),
+    /// A task was resolved to `Rejected` or `Broken` (whoever made the
+    /// transition counts it, once); cancellations are counted apart, see
+    /// `abort`.
+    pub(crate) fn count_refused(&self, refusal: Refusal) {
+        let counter = match refusal {
+            Refusal::Rejected => &self.rejected,
+            Refusal::Broken => &self.broken,
+            Refusal::Cancelled => {
+                return debug_assert!(false, "cancellations are tallied, see `abort`")
+            }
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -618,19 +614,23 @@ impl Registry {
         self.abandoned.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A submit from outside got a handle resolved at once to `lifecycle`
-    /// (`REJECTED` or `BROKEN`): it counts as submitted and refused.
-    pub(crate) fn count_refused_at_once(&self, lifecycle: usize) {
+    /// A submit from outside got a handle resolved at once to `refusal`
+    /// (`Rejected` or `Broken`): it counts as submitted and refused.
+    pub(crate) fn count_refused_at_once(&self, refusal: Refusal) {
         self.count_submitted();
-        self.count_refused(lifecycle);
+        self.count_refused(refusal);
     }
 
     /// A submitter from outside queued a task and then found the pool
-    /// closed (`closed_after_submit` returned `lifecycle`): `abort`
+    /// closed (`closed_after_submit` returned `refusal`): `abort`
     /// resolves the task unless a worker started it first.
-    pub(crate) fn refuse_after_submit(&self, lifecycle: usize, abort: impl FnOnce(usize) -> bool) {
-        if abort(lifecycle) {
-            self.count_refused(lifecycle);
+    pub(crate) fn refuse_after_submit(
+        &self,
+        refusal: Refusal,
+        abort: impl FnOnce(Refusal) -> bool,
+    ) {
+        if abort(refusal) {
+            self.count_refused(refusal);
         }
         self.drain_if_terminated();
     }
@@ -641,13 +641,8 @@ impl Registry {
     /// drained the queues before the push). It is taken out here, so a
     /// terminated pool holds no task and `stats()` counts none as queued.
     pub(crate) fn drain_if_terminated(&self) {
-        let flags = self.flags();
-        if flags & TERMINATED != 0 {
-            let leftover = if flags & BROKEN != 0 {
-                Snapshot::BROKEN
-            } else {
-                Snapshot::REJECTED
-            };
+        let state = self.state();
+        if let (true, Some(leftover)) = (state.is_terminated(), state.refusal()) {
             self.drain_queues(leftover);
         }
     }
@@ -672,7 +667,7 @@ impl Registry {
         if self.alive() != 0 || self.is_terminated() {
             return;
         }
-        if self.flags() & BROKEN == 0 && self.async_tasks.any_parked() {
+        if !self.state().is_broken() && self.async_tasks.any_parked() {
             match self.start_worker() {
                 Ok(()) if self.alive() != 0 => return,
                 Ok(()) => {}
@@ -686,16 +681,13 @@ impl Registry {
             if self.alive() != 0 {
                 return; // a worker started meanwhile: it terminates the pool
             }
-            self.flags.fetch_or(TERMINATED, Ordering::SeqCst)
+            self.state.terminate()
         };
-        if prev & TERMINATED != 0 {
+        if prev.is_terminated() {
             return;
         }
-        let leftover = if prev & BROKEN != 0 {
-            Snapshot::BROKEN
-        } else {
-            Snapshot::REJECTED
-        };
+        // Only a closed pool loses its last worker for good.
+        let leftover = prev.refusal().unwrap_or(Refusal::Rejected);
         // Started tasks among them are abandoned by `abort`: none is left.
         let started = self.drain_queues(leftover);
         debug_assert!(started.is_empty());
@@ -704,22 +696,14 @@ impl Registry {
 
     /// After a submitter queued a job from outside the pool: if the pool
     /// closed meanwhile, no worker may be left to run it. Returns the
-    /// lifecycle the submitter must abort its task to (a no-op if a worker
+    /// refusal the submitter must abort its task to (a no-op if a worker
     /// already started it); the stale job in the queue is skipped later.
-    pub(crate) fn closed_after_submit(&self) -> Option<usize> {
+    pub(crate) fn closed_after_submit(&self) -> Option<Refusal> {
         // The SeqCst load follows the SeqCst fence in `notify_one`, which ran
         // after our push; `shutdown` and `break_pool` set their flag with a
         // SeqCst RMW before the workers' final re-checks. Either a worker's
         // re-check sees our job, or we see the flag here.
-        let flags = self.flags();
-        if flags & (SHUTDOWN | BROKEN) == 0 {
-            return None;
-        }
-        Some(if flags & BROKEN != 0 {
-            Snapshot::BROKEN
-        } else {
-            Snapshot::REJECTED
-        })
+        self.state().refusal()
     }
 
     /// True once the last worker exited after shutdown. Checked by an
@@ -727,21 +711,21 @@ impl Registry {
     /// is by a submitter): either `terminate`'s drain sees the job or the
     /// waker sees this flag and cancels the task itself.
     pub(crate) fn is_terminated(&self) -> bool {
-        self.flags() & TERMINATED != 0
+        self.state().is_terminated()
     }
 
     // ---- queue capacity (back-pressure), see `capacity.rs` ----
 
-    /// Takes a queue place for one task submitted from outside. `deadline`:
-    /// `None` never blocks, else how long to block for room. Returns the
+    /// Takes a queue place for one task submitted from outside; `on_full`
+    /// says whether (and how long) to block for room. Returns the
     /// place for the task to carry (`None` without a capacity), or `Err`
     /// when there is no room or the pool closed meanwhile.
-    pub(crate) fn reserve(&self, deadline: Option<Deadline>) -> Result<Option<Arc<Capacity>>, ()> {
+    pub(crate) fn reserve(&self, on_full: OnFull) -> Result<Option<Arc<Capacity>>, ()> {
         let Some(capacity) = &self.capacity else {
             return Ok(None);
         };
-        let closed = || self.flags() & (SHUTDOWN | BROKEN) != 0;
-        if capacity.reserve(deadline, closed) {
+        let closed = || self.state().is_closed();
+        if capacity.reserve(on_full, closed) {
             Ok(Some(Arc::clone(capacity)))
         } else {
             Err(())

@@ -11,12 +11,13 @@ use std::time::Duration;
 use crossbeam_deque::{Steal, Worker};
 
 use crate::deadline::Deadline;
-use crate::scheduler::registry::{Registry, Slot, BROKEN, CANCEL_QUEUED, SHUTDOWN};
+use crate::error::Refusal;
+use crate::scheduler::registry::{Registry, Slot};
 use crate::scheduler::sleep::Wake;
+use crate::stats::Ran;
 use crate::stats::SlotStats;
 use crate::sync::{fence, lock, Ordering};
-use crate::task::state::Snapshot;
-use crate::task::{Job, Ran};
+use crate::task::Job;
 use crate::unwind::{self, AbortIfPanic};
 
 /// Rounds of busy spinning (with a CPU pause hint, doubling each round)
@@ -212,7 +213,7 @@ impl WorkerCtx {
     /// closes, or `keep_alive` (from when it falls asleep) passes.
     fn next_job(&self, keep_alive: Option<Duration>) -> Next {
         let registry = &*self.registry;
-        let closing = || registry.flags() & (SHUTDOWN | BROKEN) != 0;
+        let closing = || registry.state().is_closed();
         let mut searching = self.searching_at_start.replace(false);
         let mut rounds = 0;
         loop {
@@ -372,14 +373,14 @@ impl WorkerCtx {
     /// Runs `job` on this thread (from the run loop, or claimed by a wait).
     pub(crate) fn execute(&self, job: Job) {
         let registry = &*self.registry;
-        let flags = registry.flags();
-        if flags & (CANCEL_QUEUED | BROKEN) != 0 {
-            let lifecycle = if flags & BROKEN != 0 {
-                Snapshot::BROKEN
+        let state = registry.state();
+        if state.cancels_queued() || state.is_broken() {
+            let refusal = if state.is_broken() {
+                Refusal::Broken
             } else {
-                Snapshot::CANCELLED
+                Refusal::Cancelled
             };
-            registry.abort(&job, lifecycle);
+            registry.abort(&job, refusal);
             // Still queued: a started async task, which `cancel_futures`
             // leaves running. It runs on.
             if !job.is_queued() {

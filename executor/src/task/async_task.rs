@@ -13,12 +13,14 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+use super::core::Core;
+use super::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
 use crate::capacity::Capacity;
-use crate::error::Panic;
+use crate::error::{Panic, Refusal};
+use crate::stats::Ran;
 use crate::stats::SlotStats;
 use crate::sync::UnsafeCell;
-use crate::task::state::Snapshot;
-use crate::task::{Core, Job, LiveTask, Ran, Runnable, Schedule, TaskRef};
+use crate::task::state::{Lifecycle, Snapshot};
 use crate::unwind;
 
 pub(crate) struct AsyncTask<Fut: Future> {
@@ -39,19 +41,19 @@ pub(crate) struct AsyncTask<Fut: Future> {
 unsafe impl<Fut: Future + Send> Sync for AsyncTask<Fut> where Fut::Output: Send {}
 
 impl<Fut: Future> AsyncTask<Fut> {
-    /// A task in stage `lifecycle` (`SCHEDULED`, or the refusal it was
-    /// born with, then without a future), registered under `live_key` in
-    /// its pool's live set.
+    /// A task born in `stage` (`Scheduled`, or the refusal it was born
+    /// with, then without a future), registered under `live_key` in its
+    /// pool's live set.
     pub(crate) fn new(
         name: Option<&'static str>,
-        lifecycle: usize,
+        stage: Lifecycle,
         place: Option<Arc<Capacity>>,
         future: Option<Fut>,
         registry: Weak<dyn Schedule>,
         live_key: usize,
     ) -> Arc<Self> {
         Arc::new(AsyncTask {
-            core: Core::new(name, lifecycle, place),
+            core: Core::new(name, stage, place),
             future: UnsafeCell::new(future),
             registry,
             live_key,
@@ -109,8 +111,9 @@ where
         match self.registry.upgrade() {
             Some(registry) => registry.reschedule(Job(self.clone()), behind_queued),
             // The pool is gone: nobody will ever poll this task again.
+            // (Whether this call or a racing one resolves it makes no difference.)
             None => {
-                Runnable::abort(&**self, Snapshot::REJECTED);
+                let _ = Runnable::abort(&**self, Refusal::Rejected);
             }
         }
     }
@@ -135,21 +138,22 @@ where
     }
 
     fn abandon_if_unwakeable(&self) -> bool {
-        self.resolve(Snapshot::is_unwakeable, Snapshot::ABANDONED)
+        self.resolve(Snapshot::is_unwakeable, Lifecycle::Abandoned)
     }
 
     /// Resolves the task to `to` (terminal) if its state passes `from`, a
     /// stage where nobody polls it: drops the future, tells the waiters,
     /// then leaves the live set, so that a shutdown waiting for the last
     /// live task returns after its done callbacks ran.
-    fn resolve(&self, from: impl Fn(Snapshot) -> bool, to: usize) -> bool {
+    #[must_use]
+    fn resolve(&self, from: impl Fn(Snapshot) -> bool, to: Lifecycle) -> bool {
         let resolved = self.core.transition_to_aborted(from, to, || {
             // SAFETY: called once the task left a non-running stage for us.
             unsafe { self.drop_future() };
         });
         if resolved {
             if let Some(registry) = self.registry.upgrade() {
-                registry.release(self.live_key, to == Snapshot::ABANDONED);
+                registry.release(self.live_key, to == Lifecycle::Abandoned);
             }
         }
         resolved
@@ -158,14 +162,14 @@ where
     /// Wakes the task (`Waker::wake_by_ref`).
     fn wake(self: &Arc<Self>) {
         let wakeable = |s: Snapshot| {
-            !s.is_notified() && matches!(s.lifecycle(), Snapshot::IDLE | Snapshot::RUNNING)
+            !s.is_notified() && matches!(s.lifecycle(), Lifecycle::Idle | Lifecycle::Running)
         };
         if let Ok(prev) = self
             .core
             .transition(wakeable, |s| Snapshot(s.0 | Snapshot::NOTIFIED))
         {
             // A running task is queued again by its runner when the poll ends.
-            if prev.lifecycle() == Snapshot::IDLE {
+            if prev.lifecycle() == Lifecycle::Idle {
                 self.schedule(false);
             }
         }
@@ -250,14 +254,14 @@ where
 {
     fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         let queued = |s: Snapshot| {
-            s.lifecycle() == Snapshot::SCHEDULED
-                || (s.lifecycle() == Snapshot::IDLE && s.is_notified())
+            s.lifecycle() == Lifecycle::Scheduled
+                || (s.lifecycle() == Lifecycle::Idle && s.is_notified())
         };
         let started = self.core.transition(queued, |s| {
-            Snapshot(s.0 & !Snapshot::NOTIFIED).with_lifecycle(Snapshot::RUNNING)
+            Snapshot(s.0 & !Snapshot::NOTIFIED).with_lifecycle(Lifecycle::Running)
         });
         if started.is_err() {
-            return Ran::not_run(&self.core);
+            return self.core.not_run();
         }
         let waker = self.borrowed_waker();
         let mut cx = Context::from_waker(&waker);
@@ -279,8 +283,8 @@ where
                 let prev = self
                     .core
                     .transition(
-                        |s| s.lifecycle() == Snapshot::RUNNING,
-                        |s| s.with_lifecycle(Snapshot::IDLE),
+                        |s| s.lifecycle() == Lifecycle::Running,
+                        |s| s.with_lifecycle(Lifecycle::Idle),
                     )
                     .expect("only the runner leaves RUNNING");
                 if prev.is_notified() {
@@ -307,16 +311,16 @@ where
         ran
     }
 
-    /// Never polled: resolves to `lifecycle`. Started (parked on its
+    /// Never polled: resolves to `refusal`. Started (parked on its
     /// waker, or woken and queued): it is running in Python's sense, so a
     /// cancellation (`cancel_futures`) leaves it alone; a pool that can no
     /// longer poll it (`REJECTED`: terminated; `BROKEN`) abandons it.
-    fn abort(&self, lifecycle: usize) -> bool {
-        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
-        let parked = |s: Snapshot| s.lifecycle() == Snapshot::IDLE;
+    fn abort(&self, refusal: Refusal) -> bool {
+        let scheduled = |s: Snapshot| s.lifecycle() == Lifecycle::Scheduled;
+        let parked = |s: Snapshot| s.lifecycle() == Lifecycle::Idle;
         // Never back to SCHEDULED once it left it, so a second try is sound.
-        self.resolve(scheduled, lifecycle)
-            || (lifecycle != Snapshot::CANCELLED && self.resolve(parked, Snapshot::ABANDONED))
+        self.resolve(scheduled, refusal.into())
+            || (refusal != Refusal::Cancelled && self.resolve(parked, Lifecycle::Abandoned))
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -342,12 +346,12 @@ where
     }
 
     /// Handles may only cancel a task that was never polled.
-    fn abort(&self, lifecycle: usize) -> bool {
-        if self.core.snapshot().lifecycle() != Snapshot::SCHEDULED {
+    fn abort(&self, refusal: Refusal) -> bool {
+        if self.core.snapshot().lifecycle() != Lifecycle::Scheduled {
             return false;
         }
-        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
-        self.resolve(scheduled, lifecycle)
+        let scheduled = |s: Snapshot| s.lifecycle() == Lifecycle::Scheduled;
+        self.resolve(scheduled, refusal.into())
     }
 }
 

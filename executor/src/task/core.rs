@@ -19,10 +19,11 @@
 use std::sync::Arc;
 use std::task::Waker;
 
-use super::state::Snapshot;
+use super::state::{Lifecycle, Snapshot};
 use crate::capacity::Capacity;
+use crate::error::Outcome;
 use crate::error::{Panic, TaskError};
-use crate::handle::Outcome;
+use crate::stats::Ran;
 use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering, UnsafeCell};
 use crate::unwind;
 
@@ -75,16 +76,16 @@ pub(crate) struct Core<T> {
 unsafe impl<T: Send> Sync for Core<T> {}
 
 impl<T> Core<T> {
-    /// A task in stage `lifecycle`, holding queue place `place` (which it
-    /// gives back when it leaves `SCHEDULED`).
+    /// A task born in `stage` (`Scheduled`, or refused at once), holding
+    /// queue place `place` (which it gives back when it leaves `Scheduled`).
     pub(crate) fn new(
         name: Option<&'static str>,
-        lifecycle: usize,
+        stage: Lifecycle,
         place: Option<Arc<Capacity>>,
     ) -> Self {
-        debug_assert!(place.is_none() || lifecycle == Snapshot::SCHEDULED);
+        debug_assert!(place.is_none() || stage == Lifecycle::Scheduled);
         Self {
-            state: AtomicUsize::new(lifecycle),
+            state: AtomicUsize::new(Snapshot::new(stage).0),
             name,
             waiters: Mutex::new(None),
             output: UnsafeCell::new(None),
@@ -130,8 +131,8 @@ impl<T> Core<T> {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    if current.lifecycle() == Snapshot::SCHEDULED
-                        && next.lifecycle() != Snapshot::SCHEDULED
+                    if current.lifecycle() == Lifecycle::Scheduled
+                        && next.lifecycle() != Lifecycle::Scheduled
                     {
                         self.left_scheduled();
                     }
@@ -151,10 +152,11 @@ impl<T> Core<T> {
     }
 
     /// `SCHEDULED → RUNNING`: the caller wins the right to run the task.
+    #[must_use]
     pub(crate) fn transition_to_running(&self) -> bool {
         self.transition(
-            |s| s.lifecycle() == Snapshot::SCHEDULED,
-            |s| s.with_lifecycle(Snapshot::RUNNING),
+            |s| s.lifecycle() == Lifecycle::Scheduled,
+            |s| s.with_lifecycle(Lifecycle::Running),
         )
         .is_ok()
     }
@@ -164,13 +166,14 @@ impl<T> Core<T> {
     /// kind of task. On success the caller owns the task's body:
     /// `drop_body` runs (and must drop it) before the waiters hear of the
     /// new state, so "cancelled" also means "its captures are released".
+    #[must_use]
     pub(crate) fn transition_to_aborted(
         &self,
         from: impl Fn(Snapshot) -> bool,
-        to: usize,
+        to: Lifecycle,
         drop_body: impl FnOnce(),
     ) -> bool {
-        debug_assert!(Snapshot(to).is_terminal());
+        debug_assert!(to.is_terminal());
         match self.transition(from, |s| s.resolved(to)) {
             Ok(prev) => {
                 drop_body();
@@ -181,13 +184,24 @@ impl<T> Core<T> {
         }
     }
 
+    /// Why a queued task did not run (its state is terminal): cancelled and
+    /// counted by this caller, or resolved otherwise.
+    pub(crate) fn not_run(&self) -> Ran {
+        if self.tally_cancelled() {
+            Ran::Cancelled
+        } else {
+            Ran::Skipped
+        }
+    }
+
     /// True for the first caller to find the task cancelled: that caller
     /// counts it in the pool's `tasks_cancelled`. Several parties may see
     /// one cancelled task (each of its queue entries, a claim, `cancel_all`
     /// at termination); the `TALLIED` flag makes the count exactly once.
+    #[must_use]
     pub(crate) fn tally_cancelled(&self) -> bool {
         self.transition(
-            |s| s.lifecycle() == Snapshot::CANCELLED && !s.is_tallied(),
+            |s| s.lifecycle() == Lifecycle::Cancelled && !s.is_tallied(),
             |s| Snapshot(s.0 | Snapshot::TALLIED),
         )
         .is_ok()
@@ -197,9 +211,9 @@ impl<T> Core<T> {
     /// or `PANICKED`. Only the runner calls this, once.
     pub(crate) fn finish(&self, output: Result<T, Panic>) {
         let lifecycle = if output.is_ok() {
-            Snapshot::COMPLETE
+            Lifecycle::Complete
         } else {
-            Snapshot::PANICKED
+            Lifecycle::Panicked
         };
         // SAFETY: the caller is the runner: it won `transition_to_running`
         // (or the async equivalent), so nobody else touches `output` until
@@ -210,11 +224,11 @@ impl<T> Core<T> {
         // that a registering thread published with HAS_WAITERS visible here.
         // XOR flips RUNNING to `lifecycle` (only the runner leaves RUNNING)
         // and keeps the async waker count, which wakers still decrement.
-        let prev = Snapshot(
-            self.state
-                .fetch_xor(Snapshot::RUNNING ^ lifecycle, Ordering::AcqRel),
-        );
-        debug_assert_eq!(prev.lifecycle(), Snapshot::RUNNING, "finish from {prev:?}");
+        let prev = Snapshot(self.state.fetch_xor(
+            Snapshot::new(Lifecycle::Running).0 ^ Snapshot::new(lifecycle).0,
+            Ordering::AcqRel,
+        ));
+        debug_assert_eq!(prev.lifecycle(), Lifecycle::Running, "finish from {prev:?}");
         self.notify_waiters(prev, prev.with_lifecycle(lifecycle));
     }
 
@@ -234,7 +248,7 @@ impl<T> Core<T> {
         if let Some(waker) = waiters.waker {
             unwind::contain("a waker of a handle's awaiter", || waker.wake());
         }
-        let outcome = Outcome::from_snapshot(now);
+        let outcome = now.outcome();
         for (_, callback) in waiters.callbacks {
             run_callback(callback, outcome);
         }
@@ -330,7 +344,7 @@ impl<T> Core<T> {
         });
         if let Err(terminal) = registered {
             if let Some(callback) = slot.take() {
-                run_callback(callback, Outcome::from_snapshot(terminal));
+                run_callback(callback, terminal.outcome());
             }
         }
         key
@@ -346,6 +360,7 @@ impl<T> Core<T> {
     ///   running or is about to run, exactly once; possibly after this
     ///   returned. A caller whose callback must not act late makes it check
     ///   a flag of its own (as the `Inbox` does with `closed`).
+    #[must_use]
     pub(crate) fn remove_callback(&self, key: CallbackKey) -> bool {
         let removed = {
             let mut slot = lock(&self.waiters);
@@ -377,11 +392,12 @@ impl<T> Core<T> {
     pub(crate) unsafe fn take_output(&self) -> Result<T, TaskError> {
         let snapshot = self.snapshot();
         debug_assert!(snapshot.is_terminal());
-        match snapshot.lifecycle() {
-            Snapshot::CANCELLED => Err(TaskError::Cancelled),
-            Snapshot::REJECTED => Err(TaskError::Rejected),
-            Snapshot::BROKEN => Err(TaskError::Broken),
-            Snapshot::ABANDONED => Err(TaskError::Abandoned),
+        let stage = snapshot.lifecycle();
+        if let Some(refusal) = stage.refusal() {
+            return Err(refusal.error());
+        }
+        match stage {
+            Lifecycle::Abandoned => Err(TaskError::Abandoned),
             _ => {
                 // SAFETY: per this function's contract the state is terminal
                 // (so the runner wrote the slot and will not touch it again)
@@ -411,7 +427,7 @@ mod tests {
     use super::*;
 
     fn pending() -> Core<u32> {
-        Core::new(None, Snapshot::SCHEDULED, None)
+        Core::new(None, Lifecycle::Scheduled, None)
     }
 
     fn finish(core: &Core<u32>) {

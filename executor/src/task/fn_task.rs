@@ -1,10 +1,11 @@
 //! A task made from a closure: `submit(f)`.
 
-use super::state::Snapshot;
-use super::{Core, Job, Ran, Runnable, TaskRef};
+use super::core::Core;
+use super::job::{Job, Runnable, TaskRef};
+use super::state::{Lifecycle, Snapshot};
 use crate::capacity::Capacity;
-use crate::error::Panic;
-use crate::stats::SlotStats;
+use crate::error::{Panic, Refusal};
+use crate::stats::{Ran, SlotStats};
 use crate::sync::UnsafeCell;
 use crate::unwind;
 use std::sync::Arc;
@@ -33,15 +34,15 @@ where
         place: Option<Arc<Capacity>>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, Snapshot::SCHEDULED, place),
+            core: Core::new(name, Lifecycle::Scheduled, place),
             func: UnsafeCell::new(Some(func)),
         })
     }
 
-    /// A task that is already resolved to `lifecycle` and will never run.
-    pub(crate) fn resolved(lifecycle: usize, name: Option<&'static str>) -> Arc<Self> {
+    /// A task refused at birth (`refusal`): it will never run.
+    pub(crate) fn resolved(refusal: Refusal, name: Option<&'static str>) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, lifecycle, None),
+            core: Core::new(name, refusal.into(), None),
             func: UnsafeCell::new(None),
         })
     }
@@ -64,7 +65,7 @@ where
 {
     fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         if !self.core.transition_to_running() {
-            return Ran::not_run(&self.core);
+            return self.core.not_run();
         }
         // SAFETY: we won SCHEDULED → RUNNING just above.
         let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
@@ -81,15 +82,16 @@ where
         ran
     }
 
-    fn abort(&self, lifecycle: usize) -> bool {
-        let scheduled = |s: Snapshot| s.lifecycle() == Snapshot::SCHEDULED;
-        self.core.transition_to_aborted(scheduled, lifecycle, || {
-            // SAFETY: `transition_to_aborted` calls us only once it has moved
-            // the state out of SCHEDULED for us.
-            let func = unsafe { self.take_func() };
-            // Dropping user captures may panic; that must not unwind into the pool.
-            unwind::contain("dropping a cancelled task's closure", move || drop(func));
-        })
+    fn abort(&self, refusal: Refusal) -> bool {
+        let scheduled = |s: Snapshot| s.lifecycle() == Lifecycle::Scheduled;
+        self.core
+            .transition_to_aborted(scheduled, refusal.into(), || {
+                // SAFETY: `transition_to_aborted` calls us only once it has moved
+                // the state out of SCHEDULED for us.
+                let func = unsafe { self.take_func() };
+                // Dropping user captures may panic; that must not unwind into the pool.
+                unwind::contain("dropping a cancelled task's closure", move || drop(func));
+            })
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -114,7 +116,7 @@ where
         Job(self)
     }
 
-    fn abort(&self, lifecycle: usize) -> bool {
-        Runnable::abort(self, lifecycle)
+    fn abort(&self, refusal: Refusal) -> bool {
+        Runnable::abort(self, refusal)
     }
 }

@@ -30,31 +30,105 @@
 
 use std::fmt;
 
+use crate::error::{Outcome, Refusal};
+
+/// A task's stage, the low four bits of its state word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum Lifecycle {
+    /// Queued and never started; the only stage `cancel` succeeds from.
+    Scheduled = 0,
+    /// A worker is running the closure or polling the future.
+    Running = 1,
+    /// An async task that returned `Pending` and waits for its waker.
+    Idle = 2,
+    /// Finished: the output slot holds the value.
+    Complete = 3,
+    /// Cancelled before it started.
+    Cancelled = 4,
+    /// Refused because the pool was shut down.
+    Rejected = 5,
+    /// Refused because the pool is broken.
+    Broken = 6,
+    /// Finished by panicking: the output slot holds the caught panic.
+    Panicked = 7,
+    /// An async task that started but that the pool can never poll again:
+    /// parked with no waker left when the pool shut down, or its pool broke.
+    Abandoned = 8,
+}
+
+impl Lifecycle {
+    const ALL: [Lifecycle; 9] = [
+        Lifecycle::Scheduled,
+        Lifecycle::Running,
+        Lifecycle::Idle,
+        Lifecycle::Complete,
+        Lifecycle::Cancelled,
+        Lifecycle::Rejected,
+        Lifecycle::Broken,
+        Lifecycle::Panicked,
+        Lifecycle::Abandoned,
+    ];
+
+    fn from_bits(bits: usize) -> Lifecycle {
+        match Self::ALL.get(bits) {
+            Some(&stage) => stage,
+            None => unreachable!("invalid lifecycle bits {bits}"),
+        }
+    }
+
+    fn bits(self) -> usize {
+        self as usize
+    }
+
+    /// Once here, the lifecycle and flags never change again.
+    pub(crate) fn is_terminal(self) -> bool {
+        self.bits() >= Lifecycle::Complete.bits()
+    }
+
+    /// How a task in this stage ended: the one mapping from stages to the
+    /// public `Outcome`; `None` while it has not ended.
+    pub(crate) fn outcome(self) -> Option<Outcome> {
+        if let Some(refusal) = self.refusal() {
+            return Some(refusal.outcome());
+        }
+        match self {
+            Lifecycle::Complete => Some(Outcome::Completed),
+            Lifecycle::Panicked => Some(Outcome::Panicked),
+            Lifecycle::Abandoned => Some(Outcome::Abandoned),
+            _ => None,
+        }
+    }
+}
+
+impl Lifecycle {
+    /// The refusal this terminal stage records, if the task never ran.
+    pub(crate) fn refusal(self) -> Option<Refusal> {
+        match self {
+            Lifecycle::Cancelled => Some(Refusal::Cancelled),
+            Lifecycle::Rejected => Some(Refusal::Rejected),
+            Lifecycle::Broken => Some(Refusal::Broken),
+            _ => None,
+        }
+    }
+}
+
+impl From<Refusal> for Lifecycle {
+    fn from(refusal: Refusal) -> Lifecycle {
+        match refusal {
+            Refusal::Cancelled => Lifecycle::Cancelled,
+            Refusal::Rejected => Lifecycle::Rejected,
+            Refusal::Broken => Lifecycle::Broken,
+        }
+    }
+}
+
 /// A copy of the state word at one instant.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(pub(crate) usize);
 
 impl Snapshot {
     pub(crate) const LIFECYCLE_MASK: usize = 0b1111;
-    /// Queued and never started; the only stage `cancel` succeeds from.
-    pub(crate) const SCHEDULED: usize = 0;
-    /// A worker is running the closure or polling the future.
-    pub(crate) const RUNNING: usize = 1;
-    /// An async task that returned `Pending` and waits for its waker.
-    pub(crate) const IDLE: usize = 2;
-    /// Finished: the output slot holds the value.
-    pub(crate) const COMPLETE: usize = 3;
-    /// Cancelled before it started.
-    pub(crate) const CANCELLED: usize = 4;
-    /// Refused because the pool was shut down.
-    pub(crate) const REJECTED: usize = 5;
-    /// Refused because the pool is broken.
-    pub(crate) const BROKEN: usize = 6;
-    /// Finished by panicking: the output slot holds the caught panic.
-    pub(crate) const PANICKED: usize = 7;
-    /// An async task that started but that the pool can never poll again:
-    /// parked with no waker left when the pool shut down, or its pool broke.
-    pub(crate) const ABANDONED: usize = 8;
 
     /// An async task was woken: while `RUNNING`, the runner polls it again;
     /// while `IDLE`, the waker has queued it again.
@@ -71,19 +145,32 @@ impl Snapshot {
     /// The most wakers the count can hold.
     pub(crate) const MAX_WAKERS: usize = usize::MAX / Self::WAKER_ONE;
 
-    pub(crate) fn lifecycle(self) -> usize {
-        self.0 & Self::LIFECYCLE_MASK
+    pub(crate) fn lifecycle(self) -> Lifecycle {
+        Lifecycle::from_bits(self.0 & Self::LIFECYCLE_MASK)
     }
 
     pub(crate) fn is_terminal(self) -> bool {
-        self.lifecycle() >= Self::COMPLETE
+        self.lifecycle().is_terminal()
+    }
+
+    /// How the task ended; only for a terminal snapshot.
+    pub(crate) fn outcome(self) -> Outcome {
+        match self.lifecycle().outcome() {
+            Some(outcome) => outcome,
+            None => unreachable!("the outcome of a task that has not ended: {self:?}"),
+        }
+    }
+
+    /// A fresh state word in `stage`, with no flags.
+    pub(crate) fn new(stage: Lifecycle) -> Snapshot {
+        Snapshot(stage.bits())
     }
 
     /// Waiting in a queue to be run: never started, or an async task woken
     /// while idle (its waker queued it again).
     pub(crate) fn is_queued(self) -> bool {
-        self.lifecycle() == Self::SCHEDULED
-            || (self.lifecycle() == Self::IDLE && self.is_notified())
+        self.lifecycle() == Lifecycle::Scheduled
+            || (self.lifecycle() == Lifecycle::Idle && self.is_notified())
     }
 
     pub(crate) fn is_notified(self) -> bool {
@@ -104,14 +191,14 @@ impl Snapshot {
     /// waker either (only a poll can, and only a wake leads to a poll), so
     /// this stays true until someone resolves the task.
     pub(crate) fn is_unwakeable(self) -> bool {
-        self.lifecycle() == Self::IDLE && !self.is_notified() && self.wakers() == 0
+        self.lifecycle() == Lifecycle::Idle && !self.is_notified() && self.wakers() == 0
     }
 
     /// The terminal state `lifecycle`, keeping only the waker count (which
     /// the outstanding wakers still decrement as they drop).
-    pub(crate) fn resolved(self, lifecycle: usize) -> Snapshot {
-        debug_assert!(Snapshot(lifecycle).is_terminal());
-        Snapshot((self.0 & !(Self::WAKER_ONE - 1)) | lifecycle)
+    pub(crate) fn resolved(self, stage: Lifecycle) -> Snapshot {
+        debug_assert!(stage.is_terminal());
+        Snapshot((self.0 & !(Self::WAKER_ONE - 1)) | stage.bits())
     }
 
     pub(crate) fn is_tallied(self) -> bool {
@@ -119,28 +206,15 @@ impl Snapshot {
     }
 
     /// The same flags with another lifecycle stage.
-    pub(crate) fn with_lifecycle(self, lifecycle: usize) -> Snapshot {
-        debug_assert!(lifecycle <= Self::LIFECYCLE_MASK);
-        Snapshot((self.0 & !Self::LIFECYCLE_MASK) | lifecycle)
+    pub(crate) fn with_lifecycle(self, stage: Lifecycle) -> Snapshot {
+        Snapshot((self.0 & !Self::LIFECYCLE_MASK) | stage.bits())
     }
 }
 
 impl fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stage = match self.lifecycle() {
-            Self::SCHEDULED => "SCHEDULED",
-            Self::RUNNING => "RUNNING",
-            Self::IDLE => "IDLE",
-            Self::COMPLETE => "COMPLETE",
-            Self::CANCELLED => "CANCELLED",
-            Self::REJECTED => "REJECTED",
-            Self::BROKEN => "BROKEN",
-            Self::PANICKED => "PANICKED",
-            Self::ABANDONED => "ABANDONED",
-            _ => "(invalid)",
-        };
         f.debug_struct("Snapshot")
-            .field("lifecycle", &stage)
+            .field("lifecycle", &self.lifecycle())
             .field("notified", &self.is_notified())
             .field("has_waiters", &self.has_waiters())
             .field("wakers", &self.wakers())
@@ -150,7 +224,7 @@ impl fmt::Debug for Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use super::Snapshot as S;
+    use super::{Lifecycle, Snapshot as S};
 
     #[test]
     fn masks_do_not_overlap() {
@@ -172,22 +246,12 @@ mod tests {
             S::WAKER_ONE - 1,
             S::LIFECYCLE_MASK | S::NOTIFIED | S::HAS_WAITERS | S::TALLIED
         );
-        let s = S(S::IDLE | S::NOTIFIED | (3 * S::WAKER_ONE));
-        assert_eq!((s.lifecycle(), s.wakers()), (S::IDLE, 3));
-        assert_eq!(S(usize::MAX).wakers(), S::MAX_WAKERS);
-        for stage in [
-            S::SCHEDULED,
-            S::RUNNING,
-            S::IDLE,
-            S::COMPLETE,
-            S::CANCELLED,
-            S::REJECTED,
-            S::BROKEN,
-            S::PANICKED,
-            S::ABANDONED,
-        ] {
-            assert_eq!(stage & !S::LIFECYCLE_MASK, 0);
-            let s = S(stage | S::NOTIFIED | S::HAS_WAITERS | S::TALLIED | S::WAKER_ONE);
+        let s = S(S::new(Lifecycle::Idle).0 | S::NOTIFIED | (3 * S::WAKER_ONE));
+        assert_eq!((s.lifecycle(), s.wakers()), (Lifecycle::Idle, 3));
+        assert_eq!(S(usize::MAX - S::LIFECYCLE_MASK).wakers(), S::MAX_WAKERS);
+        for stage in Lifecycle::ALL {
+            assert_eq!(stage.bits() & !S::LIFECYCLE_MASK, 0);
+            let s = S(stage.bits() | S::NOTIFIED | S::HAS_WAITERS | S::TALLIED | S::WAKER_ONE);
             assert_eq!(s.lifecycle(), stage);
             assert!(s.is_notified() && s.has_waiters() && s.is_tallied());
             assert_eq!(s.wakers(), 1);
@@ -195,47 +259,58 @@ mod tests {
     }
 
     #[test]
-    fn terminal_stages() {
-        let terminal: Vec<usize> = (0..=8).filter(|&s| S(s).is_terminal()).collect();
+    fn terminal_stages_and_their_outcomes() {
+        let terminal: Vec<Lifecycle> = Lifecycle::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
         assert_eq!(
             terminal,
-            vec![
-                S::COMPLETE,
-                S::CANCELLED,
-                S::REJECTED,
-                S::BROKEN,
-                S::PANICKED,
-                S::ABANDONED
+            [
+                Lifecycle::Complete,
+                Lifecycle::Cancelled,
+                Lifecycle::Rejected,
+                Lifecycle::Broken,
+                Lifecycle::Panicked,
+                Lifecycle::Abandoned
             ]
         );
+        for stage in Lifecycle::ALL {
+            assert_eq!(stage.outcome().is_some(), stage.is_terminal(), "{stage:?}");
+        }
     }
 
     #[test]
     fn unwakeable_only_when_parked_unwoken_and_without_wakers() {
-        assert!(S(S::IDLE).is_unwakeable());
-        assert!(S(S::IDLE | S::HAS_WAITERS).is_unwakeable());
-        assert!(!S(S::IDLE | S::NOTIFIED).is_unwakeable());
-        assert!(!S(S::IDLE | S::WAKER_ONE).is_unwakeable());
-        assert!(!S(S::RUNNING).is_unwakeable(), "its runner still decides");
-        assert!(!S(S::SCHEDULED).is_unwakeable());
+        let idle = S::new(Lifecycle::Idle).0;
+        assert!(S(idle).is_unwakeable());
+        assert!(S(idle | S::HAS_WAITERS).is_unwakeable());
+        assert!(!S(idle | S::NOTIFIED).is_unwakeable());
+        assert!(!S(idle | S::WAKER_ONE).is_unwakeable());
+        assert!(
+            !S::new(Lifecycle::Running).is_unwakeable(),
+            "its runner still decides"
+        );
+        assert!(!S::new(Lifecycle::Scheduled).is_unwakeable());
     }
 
     #[test]
     fn resolved_keeps_only_the_waker_count() {
-        let s = S(S::IDLE | S::NOTIFIED | S::HAS_WAITERS | (2 * S::WAKER_ONE));
-        let r = s.resolved(S::ABANDONED);
-        assert_eq!(r.0, S::ABANDONED | (2 * S::WAKER_ONE));
+        let s = S(S::new(Lifecycle::Idle).0 | S::NOTIFIED | S::HAS_WAITERS | (2 * S::WAKER_ONE));
+        let r = s.resolved(Lifecycle::Abandoned);
+        assert_eq!(r.0, Lifecycle::Abandoned.bits() | (2 * S::WAKER_ONE));
         assert!(r.is_terminal() && !r.is_notified() && !r.has_waiters());
     }
 
     #[test]
     fn with_lifecycle_keeps_flags() {
-        let s = S(S::RUNNING | S::HAS_WAITERS).with_lifecycle(S::COMPLETE);
-        assert_eq!(s.lifecycle(), S::COMPLETE);
+        let s =
+            S(S::new(Lifecycle::Running).0 | S::HAS_WAITERS).with_lifecycle(Lifecycle::Complete);
+        assert_eq!(s.lifecycle(), Lifecycle::Complete);
         assert!(s.has_waiters() && !s.is_notified());
         assert_eq!(
             format!("{s:?}"),
-            "Snapshot { lifecycle: \"COMPLETE\", notified: false, has_waiters: true, wakers: 0 }"
+            "Snapshot { lifecycle: Complete, notified: false, has_waiters: true, wakers: 0 }"
         );
     }
 }

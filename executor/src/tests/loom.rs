@@ -16,9 +16,10 @@ use crate::error::TaskError;
 use crate::handle::TaskHandle;
 use crate::scheduler::blocking::wait_loop;
 use crate::scheduler::sleep::{Sleep, Wake};
+use crate::stats::Ran;
 use crate::stats::SlotStats;
-use crate::task::state::Snapshot;
-use crate::task::{Core, FnTask, Job, Ran};
+use crate::task::state::Lifecycle;
+use crate::task::{Core, FnTask, Job};
 
 /// A stand-in for the run queues: a count of queued jobs.
 struct Queue(AtomicUsize);
@@ -145,7 +146,7 @@ fn loom_notify_all_wakes_every_sleeper() {
 #[test]
 fn loom_complete_vs_cancel_vs_wait() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
+        let core = Arc::new(Core::<u32>::new(None, Lifecycle::Scheduled, None));
         let runner = {
             let core = core.clone();
             thread::spawn(move || {
@@ -161,8 +162,8 @@ fn loom_complete_vs_cancel_vs_wait() {
             let core = core.clone();
             thread::spawn(move || {
                 core.transition_to_aborted(
-                    |s| s.lifecycle() == Snapshot::SCHEDULED,
-                    Snapshot::CANCELLED,
+                    |s| s.lifecycle() == Lifecycle::Scheduled,
+                    Lifecycle::Cancelled,
                     || {},
                 )
             })
@@ -188,7 +189,7 @@ fn loom_complete_vs_cancel_vs_wait() {
 #[test]
 fn loom_callback_vs_finish() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
+        let core = Arc::new(Core::<u32>::new(None, Lifecycle::Scheduled, None));
         let calls = Arc::new(AtomicUsize::new(0));
         let runner = {
             let core = core.clone();
@@ -214,7 +215,7 @@ fn loom_callback_vs_finish() {
 #[test]
 fn loom_remove_callback_vs_finish() {
     loom::model(|| {
-        let core = Arc::new(Core::<u32>::new(None, Snapshot::SCHEDULED, None));
+        let core = Arc::new(Core::<u32>::new(None, Lifecycle::Scheduled, None));
         let kept = Arc::new(AtomicUsize::new(0));
         let removable = Arc::new(AtomicUsize::new(0));
         let k = kept.clone();
@@ -341,7 +342,7 @@ fn loom_claim_vs_cancel() {
 fn loom_queue_place_is_freed_once_by_cancel_pop_or_claim() {
     loom::model(|| {
         let capacity = std::sync::Arc::new(Capacity::new(1));
-        assert!(capacity.reserve(None, || false));
+        assert!(capacity.reserve(crate::capacity::OnFull::Refuse, || false));
         let runs = Arc::new(AtomicUsize::new(0));
         let r = runs.clone();
         let task = FnTask::new(

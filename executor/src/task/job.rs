@@ -1,0 +1,103 @@
+//! The type-erased faces of a task: [`Job`] for the queues, [`TaskRef`] for
+//! handles, and the traits both task kinds (`FnTask`, `AsyncTask`) implement.
+
+use std::sync::Arc;
+
+use super::core::Core;
+use super::state;
+use crate::error::Refusal;
+use crate::stats::{Ran, SlotStats};
+
+/// Something a worker can run: the queue side of a task.
+pub(crate) trait Runnable: Send + Sync {
+    /// Runs the task, unless it was cancelled or aborted meanwhile. Catches
+    /// the task's panic into its output. A task that finishes records it in
+    /// `stats` (see [`SlotStats::record`]) before publishing its result.
+    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran;
+
+    /// Resolves the task to `refusal`
+    /// if it has not started, dropping its body. Returns whether it did.
+    #[must_use]
+    fn abort(&self, refusal: Refusal) -> bool;
+
+    /// The task's current state.
+    fn snapshot(&self) -> state::Snapshot;
+
+    /// See [`Core::tally_cancelled`].
+    fn tally_cancelled(&self) -> bool;
+}
+
+/// What an async task needs of the pool that runs it. The task module knows
+/// the scheduler only through this trait (the registry implements it), so
+/// that tasks sit below the scheduler with no arrow back up.
+pub(crate) trait Schedule: Send + Sync {
+    /// Queues a woken task again: `behind_queued`, at the back of the
+    /// shared queue; otherwise on the current worker's deque when there is
+    /// one. A pool that can no longer run it resolves it (see
+    /// [`Runnable::abort`]).
+    fn reschedule(self: Arc<Self>, job: Job, behind_queued: bool);
+
+    /// Is the pool shutting down or broken? Then a parked task whose last
+    /// waker is gone will never finish.
+    fn is_closing(&self) -> bool;
+
+    /// The task registered under `live_key` is no longer live; `abandoned`
+    /// when it was given up unfinished (counted in the pool's statistics).
+    fn release(&self, live_key: usize, abandoned: bool);
+}
+
+/// What the pool's live set needs of an async task, beyond `Runnable`.
+pub(crate) trait LiveTask: Runnable {
+    /// Abandons the task if it is unwakeable; returns whether it did.
+    fn abandon_if_unwakeable(&self) -> bool;
+}
+
+/// A queued task, as the deques and the injector hold it.
+pub(crate) struct Job(pub(crate) Arc<dyn Runnable>);
+
+impl Job {
+    pub(crate) fn run(self, stats: &SlotStats) -> Ran {
+        self.0.run(stats)
+    }
+
+    #[must_use]
+    pub(crate) fn abort(&self, refusal: Refusal) -> bool {
+        self.0.abort(refusal)
+    }
+
+    /// See [`Core::tally_cancelled`].
+    #[must_use]
+    pub(crate) fn tally_cancelled(&self) -> bool {
+        self.0.tally_cancelled()
+    }
+
+    /// Still waiting in a queue (see `Snapshot::is_queued`).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.0.snapshot().is_queued()
+    }
+
+    /// The task's address: the same for every `Job` and handle of one
+    /// task while it lives.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+/// The handle side of a task: reach the core, and abort (which has to drop
+/// the concrete body, so it lives with the concrete type).
+pub(crate) trait TaskRef<T>: Send + Sync {
+    fn core(&self) -> &Core<T>;
+
+    /// The queue side of the same task, for a waiter that claims it.
+    fn job(self: Arc<Self>) -> Job;
+
+    /// See [`Runnable::abort`].
+    #[must_use]
+    fn abort(&self, refusal: Refusal) -> bool;
+}
