@@ -182,3 +182,45 @@ fn cancelled_scoped_tasks_never_run_and_scope_still_returns() {
     });
     assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
+
+/// A scoped handle answers `running`, `cancelled`, `wait_timeout` and
+/// `result_timeout` as a `TaskHandle` does: a queued task is neither
+/// running nor done, a cancelled one reports it, a timed wait on an
+/// unfinished task hands the handle back, and the value still arrives.
+#[test]
+fn scoped_handle_states_and_timed_waits() {
+    let pool = pool(1);
+    let gate = support::Gate::new();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    pool.scope(|s| {
+        let g = gate.clone();
+        let blocker = s.submit(move || {
+            started_tx.send(()).unwrap();
+            g.wait();
+            7
+        });
+        started_rx.recv().unwrap();
+        assert!(blocker.running() && !blocker.done() && !blocker.cancelled());
+        // Behind the blocker on the only worker: queued, so not running.
+        let queued = s.submit(|| 1);
+        let cancelled = s.submit(|| 2);
+        assert!(!queued.running() && !queued.done());
+        assert!(cancelled.cancel() && cancelled.cancelled() && cancelled.done());
+        assert!(!queued.wait_timeout(Duration::from_millis(1)));
+        let blocker = blocker
+            .result_timeout(Duration::from_millis(1))
+            .unwrap_err();
+        gate.open();
+        assert!(blocker.wait_timeout(support::HANG));
+        assert!(!blocker.running() && blocker.done() && !blocker.cancelled());
+        assert_eq!(
+            blocker.result_timeout(support::HANG).ok().unwrap().unwrap(),
+            7
+        );
+        assert_eq!(
+            queued.result_timeout(support::HANG).ok().unwrap().unwrap(),
+            1
+        );
+        assert!(cancelled.result().unwrap_err().is_cancelled());
+    });
+}
