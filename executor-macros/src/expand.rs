@@ -110,14 +110,20 @@ fn module(func: &ItemFn, args: &TaskArgs, task: &Task<'_>) -> TokenStream {
 
     let (submit_body, map_output, map_body) = if task.is_async {
         (
-            quote!(#pool.spawn_named(#task_name, #call)),
+            // Through a trait, so that without executor's `async` feature
+            // the error names the feature.
+            quote!(#krate::__private::AsyncTasks::spawn_named(#pool, #task_name, #call)),
             quote! {
                 impl ::core::iter::Iterator<
                     Item = ::core::result::Result<#output, #krate::TaskError>,
                 > + 'pool
             },
             // Lazy, with a bounded window of tasks in flight, like `map`.
-            quote!(#pool.map_async_named(#task_name, items, |#item_pat| #call)),
+            quote! {
+                #krate::__private::AsyncTasks::map_async_named(
+                    #pool, #task_name, items, |#item_pat| #call,
+                )
+            },
         )
     } else {
         (
@@ -317,10 +323,9 @@ mod tests {
             ),
         );
         assert!(out.starts_with("async fn fetch"));
-        assert!(out.contains("{ pool . spawn_named (\"fetch\" , super :: fetch (url)) }"));
+        assert!(out.contains("{ :: executor :: __private :: AsyncTasks :: spawn_named (pool , \"fetch\" , super :: fetch (url)) }"));
         assert!(out.contains("-> impl :: core :: iter :: Iterator < Item = :: core :: result :: Result < u8 , :: executor :: TaskError > , > + 'pool"));
-        assert!(out
-            .contains("pool . map_async_named (\"fetch\" , items , | url | super :: fetch (url))"));
+        assert!(out.contains(":: executor :: __private :: AsyncTasks :: map_async_named (pool , \"fetch\" , items , | url | super :: fetch (url) ,)"));
     }
 
     #[test]

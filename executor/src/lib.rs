@@ -107,6 +107,8 @@
 //! runnable programs.
 
 #![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
+// docs.rs (`--cfg docsrs`, on nightly) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod builder;
@@ -115,6 +117,8 @@ mod completion;
 mod deadline;
 mod error;
 mod handle;
+#[cfg(feature = "macros")]
+mod macro_support;
 mod map;
 mod pool;
 mod scheduler;
@@ -128,17 +132,25 @@ mod tests;
 mod unwind;
 
 pub use builder::ThreadPoolBuilder;
-pub use completion::as_completed::{
-    as_completed, AsCompleted, AsCompletedStream, AsCompletedTimeout, TimedOut,
-};
+#[cfg(feature = "async")]
+pub use completion::as_completed::AsCompletedStream;
+pub use completion::as_completed::{as_completed, AsCompleted, AsCompletedTimeout, TimedOut};
 pub use completion::wait::{wait, ReturnWhen, WaitResult};
 pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
 pub use handle::{TaskHandle, TaskId};
+#[cfg(feature = "async")]
 pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
+
+/// What `#[task]`'s generated code calls; not a public interface.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macro_support::AsyncTasks;
+}
 
 /// Declares a function as a pool task: `#[executor::task]`.
 ///
@@ -234,4 +246,6 @@ pub use stats::Stats;
 /// }
 /// # fn main() {}
 /// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use executor_macros::task;

@@ -1,9 +1,13 @@
 //! `pool.spawn(future)` and the `futures::task::Spawn` impl: the public face
 //! of async tasks (the task kind itself is `task::AsyncTask`).
+//!
+//! Both need the `async` feature. Without it the scheduler is the same (it
+//! still knows how to run an async task), only nothing can spawn one.
 
 use std::future::Future;
 use std::sync::{Arc, Weak};
 
+#[cfg(feature = "async")]
 use futures_task::{FutureObj, Spawn, SpawnError};
 
 use crate::error::Refusal;
@@ -31,6 +35,8 @@ impl ThreadPoolExecutor {
     /// let handle = pool.spawn(async move { inner.await.unwrap() + 22 });
     /// assert_eq!(handle.result().unwrap(), 42);
     /// ```
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn spawn<Fut>(&self, future: Fut) -> TaskHandle<Fut::Output>
     where
         Fut: Future + Send + 'static,
@@ -40,6 +46,16 @@ impl ThreadPoolExecutor {
     }
 
     /// Like [`spawn`](Self::spawn), naming the task for panic messages.
+    /// Needs the `async` feature (on by default).
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let handle = pool.spawn_named("fail", async { panic!("boom") });
+    /// let err = handle.result().unwrap_err();
+    /// assert_eq!(err.to_string(), "task 'fail' panicked: boom");
+    /// ```
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn spawn_named<Fut>(&self, name: &'static str, future: Fut) -> TaskHandle<Fut::Output>
     where
         Fut: Future + Send + 'static,
@@ -48,6 +64,9 @@ impl ThreadPoolExecutor {
         self.spawn_inner(Some(name), future)
     }
 
+    // Without `async` nothing calls it; kept so that the scheduler is the
+    // same in every build.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     fn spawn_inner<Fut>(&self, name: Option<&'static str>, future: Fut) -> TaskHandle<Fut::Output>
     where
         Fut: Future + Send + 'static,
@@ -101,6 +120,20 @@ impl ThreadPoolExecutor {
     }
 }
 
+/// Detached async tasks for code written against `futures`'
+/// [`Spawn`](futures_task::Spawn) (`futures::task::SpawnExt::spawn`). Needs
+/// the `async` feature (on by default).
+///
+/// ```
+/// use futures::task::SpawnExt;
+///
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// pool.spawn(async move { tx.send(7).unwrap() }).unwrap();
+/// assert_eq!(rx.recv().unwrap(), 7);
+/// ```
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 impl Spawn for ThreadPoolExecutor {
     fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
         if self.registry.state().is_closed() && !worker::is_worker_of(&self.registry) {

@@ -1,14 +1,17 @@
 //! [`as_completed`]: each handle as soon as its task finishes, as an
-//! iterator, with a deadline, or as a `Stream`.
+//! iterator, with a deadline, or as a `Stream` (with the `async` feature).
 
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
+#[cfg(feature = "async")]
 use std::pin::Pin;
 use std::sync::Arc;
+#[cfg(feature = "async")]
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+#[cfg(feature = "async")]
 use futures_core::stream::{FusedStream, Stream};
 
 use super::inbox::{claim_next, Inbox};
@@ -26,8 +29,8 @@ use crate::task::CallbackKey;
 /// Once the iteration ends, is dropped, or gives its handles back
 /// ([`into_pending`](AsCompleted::into_pending), a [`TimedOut`]), nothing of
 /// it stays registered on the handles not yielded.
-/// For async code, [`AsCompleted::into_stream`] makes it a
-/// [`futures_core::Stream`].
+/// For async code, `AsCompleted::into_stream` (with the `async` feature)
+/// makes it a `futures_core::Stream`.
 ///
 /// Called on a worker thread of a pool, it runs the given tasks that are
 /// still queued there while it waits (like [`TaskHandle::result`], and
@@ -237,10 +240,12 @@ impl<T> ExactSizeIterator for AsCompleted<T> {}
 
 impl<T> std::iter::FusedIterator for AsCompleted<T> {}
 
+#[cfg(feature = "async")]
 impl<T> AsCompleted<T> {
     /// The same completions as a [`futures_core::Stream`], for async code:
     /// waiting costs no thread. (A separate type, so that `StreamExt` and
-    /// `Iterator` methods never clash.)
+    /// `Iterator` methods never clash.) Needs the `async` feature (on by
+    /// default).
     ///
     /// ```
     /// use futures::StreamExt;
@@ -258,6 +263,7 @@ impl<T> AsCompleted<T> {
     /// });
     /// assert_eq!(sum, 6);
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn into_stream(self) -> AsCompletedStream<T> {
         AsCompletedStream { inner: self }
     }
@@ -265,6 +271,7 @@ impl<T> AsCompleted<T> {
 
 /// [`as_completed`] as a [`futures_core::Stream`], from
 /// [`AsCompleted::into_stream`]: handles in finishing order, each once.
+/// Needs the `async` feature (on by default).
 ///
 /// For a deadline, wrap it in your runtime's timeout (or use
 /// `futures::StreamExt::take_until`); nothing is lost when it is dropped:
@@ -284,11 +291,14 @@ impl<T> AsCompleted<T> {
 /// );
 /// assert_eq!(results.len(), 4);
 /// ```
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 #[must_use = "streams are lazy; the handles come back as it is polled"]
 pub struct AsCompletedStream<T> {
     inner: AsCompleted<T>,
 }
 
+#[cfg(feature = "async")]
 impl<T> AsCompletedStream<T> {
     /// The handles not yielded yet, in input order. As with
     /// [`AsCompleted::into_pending`], nothing stays registered on them.
@@ -305,6 +315,7 @@ impl<T> AsCompletedStream<T> {
     }
 }
 
+#[cfg(feature = "async")]
 impl<T> Stream for AsCompletedStream<T> {
     type Item = TaskHandle<T>;
 
@@ -330,12 +341,14 @@ impl<T> Stream for AsCompletedStream<T> {
     }
 }
 
+#[cfg(feature = "async")]
 impl<T> FusedStream for AsCompletedStream<T> {
     fn is_terminated(&self) -> bool {
         self.inner.remaining == 0
     }
 }
 
+#[cfg(feature = "async")]
 impl<T> fmt::Debug for AsCompletedStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("AsCompletedStream")

@@ -162,7 +162,9 @@ impl Inbox {
     }
 
     /// Registers (or replaces) the async consumer's waker, unless something
-    /// is ready already. Returns whether it registered.
+    /// is ready already. Returns whether it registered. (Only the stream,
+    /// an `async` feature, has a waker to register.)
+    #[cfg(feature = "async")]
     pub(super) fn register_waker(&self, waker: &Waker, ready: &dyn Fn() -> bool) -> bool {
         let mut state = lock(&self.state);
         if ready() {

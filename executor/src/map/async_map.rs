@@ -17,7 +17,16 @@ use crate::pool::ThreadPoolExecutor;
 const WINDOW_PER_WORKER: usize = 16;
 
 /// The iterator returned by [`ThreadPoolExecutor::map_async`]: results in
-/// input order, at most a window of tasks in flight.
+/// input order, at most a window of tasks in flight. Needs the `async`
+/// feature (on by default).
+///
+/// ```
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let mut doubled = pool.map_async(1..=3, |i: u32| async move { i * 2 });
+/// assert_eq!(doubled.next().unwrap().unwrap(), 2);
+/// assert_eq!(doubled.size_hint(), (2, Some(2)));
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 #[must_use = "iterators are lazy: nothing is spawned until it is consumed"]
 pub struct MapAsync<'a, I, F, Fut>
 where
@@ -98,6 +107,8 @@ impl ThreadPoolExecutor {
     /// `f` runs on the calling thread (it only builds the future); the
     /// futures run on the pool's workers.
     ///
+    /// Needs the `async` feature (on by default).
+    ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
     /// let lengths: Vec<usize> = pool
@@ -114,6 +125,7 @@ impl ThreadPoolExecutor {
     ///     .collect();
     /// assert_eq!(first, [0, 1, 4, 9]);
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn map_async<I, F, Fut>(&self, inputs: I, f: F) -> MapAsync<'_, I::IntoIter, F, Fut>
     where
         I: IntoIterator,
@@ -125,7 +137,8 @@ impl ThreadPoolExecutor {
     }
 
     /// Like [`map_async`](Self::map_async), naming the tasks for panic
-    /// messages (what `#[task]` does for an `async fn`).
+    /// messages (what `#[task]` does for an `async fn`). Needs the `async`
+    /// feature (on by default).
     ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::new();
@@ -136,6 +149,7 @@ impl ThreadPoolExecutor {
     /// let err = results.next().unwrap().unwrap_err();
     /// assert!(err.to_string().starts_with("task 'parse' panicked"));
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn map_async_named<I, F, Fut>(
         &self,
         name: &'static str,

@@ -22,6 +22,7 @@
 //! and [`CHUNK_GROWTH`]-fold per chunk after that. Expensive items stay
 //! one per task; a million trivial ones run as a few dozen chunks.
 
+#[cfg(feature = "async")]
 pub(crate) mod async_map;
 
 use std::collections::VecDeque;
