@@ -63,11 +63,17 @@
 //!   handles into done and not done by a [`ReturnWhen`] condition.
 //! - **Borrowing.** [`ThreadPoolExecutor::scope`] runs tasks that borrow
 //!   from the caller's stack and joins them all before returning.
-//! - **Async.** [`ThreadPoolExecutor::spawn`] runs a future on the workers;
-//!   any handle can be `.await`ed, and
-//!   [`AsCompleted::into_stream`] is a `Stream`.
-//! - **Declaring tasks.** [`#[task]`](task) turns a function into a task
-//!   with `name::submit(&pool, ..)` and `name::map(&pool, ..)`.
+//! - **Async** (the `async` feature). `ThreadPoolExecutor::spawn` runs a
+//!   future on the workers and `AsCompleted::into_stream` is a `Stream`;
+//!   any handle can be `.await`ed, with or without the feature.
+//! - **Declaring tasks** (the `macros` feature). `#[task]` turns a
+//!   function into a task with `name::submit(&pool, ..)` and
+//!   `name::map(&pool, ..)`.
+//! - **Generic code.** The [`Executor`] trait (`submit`, `try_submit`,
+//!   `map`, and boxed forms for `dyn Executor`) is implemented by the pool,
+//!   `&pool` and `Arc<pool>`, so a library can take `&impl Executor` and
+//!   leave the choice of pool to the application; `AsyncExecutor` adds
+//!   `spawn`.
 //! - **Shutdown.** [`ThreadPoolExecutor::shutdown`] and
 //!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
 //!   shuts it down and waits. [`ThreadPoolExecutor::stats`] gives counters
@@ -80,6 +86,20 @@
 //! *unrelated* queued tasks while it waits (rayon does, which deadlocks on a
 //! lock held across the wait); when the awaited task runs elsewhere, the
 //! waiter blocks and the pool starts or wakes another worker meanwhile.
+//!
+//! # Features
+//!
+//! | feature | default | adds | dependencies |
+//! |---|---|---|---|
+//! | `async` | yes | `spawn`, `spawn_named`, `map_async`, `impl futures::task::Spawn`, `AsCompleted::into_stream`, `AsyncExecutor` | `futures-core`, `futures-task` |
+//! | `macros` | yes | `#[executor::task]` | `executor-macros` |
+//!
+//! With `default-features = false` the crate depends on `crossbeam-deque`,
+//! `crossbeam-utils` and `num_cpus` only; pools, handles, `map`, `scope`,
+//! `as_completed`, `wait` and the [`Executor`] trait are all there, and a
+//! [`TaskHandle`] is still a `Future`. An `async fn` under `#[task]` needs
+//! both features. The API docs on docs.rs mark each item that needs a
+//! feature.
 //!
 //! # For Python users
 //!
@@ -116,6 +136,7 @@ mod capacity;
 mod completion;
 mod deadline;
 mod error;
+mod executor_trait;
 mod handle;
 #[cfg(feature = "macros")]
 mod macro_support;
@@ -137,6 +158,9 @@ pub use completion::as_completed::AsCompletedStream;
 pub use completion::as_completed::{as_completed, AsCompleted, AsCompletedTimeout, TimedOut};
 pub use completion::wait::{wait, ReturnWhen, WaitResult};
 pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
+#[cfg(feature = "async")]
+pub use executor_trait::{AsyncExecutor, BoxedFuture};
+pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use handle::{TaskHandle, TaskId};
 #[cfg(feature = "async")]
 pub use map::async_map::MapAsync;

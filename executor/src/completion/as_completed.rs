@@ -147,7 +147,7 @@ impl<T> AsCompleted<T> {
     /// in the meantime). Use it to stop early without losing any task.
     /// The done callbacks this iteration registered are taken off them
     /// first: nothing stays registered on the handles returned, so they
-    /// can be passed to `as_completed` or [`wait`](crate::completion::wait()) again
+    /// can be passed to `as_completed` or [`wait`](crate::wait()) again
     /// and again at no growing cost.
     ///
     /// ```
