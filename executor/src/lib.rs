@@ -233,9 +233,11 @@ pub mod __private {
 /// }
 /// ```
 ///
-/// An `async fn` task is spawned on the pool's workers:
+/// An `async fn` task is spawned on the pool's workers (this needs the
+/// `async` feature too; without it, the error says so):
 ///
-/// ```
+#[cfg_attr(feature = "async", doc = "```")]
+#[cfg_attr(not(feature = "async"), doc = "```compile_fail,E0277")]
 /// #[executor::task]
 /// async fn label(id: u64) -> String {
 ///     format!("item {id}")

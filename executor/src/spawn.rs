@@ -129,7 +129,8 @@ impl ThreadPoolExecutor {
 ///
 /// let pool = executor::ThreadPoolExecutor::new();
 /// let (tx, rx) = std::sync::mpsc::channel();
-/// pool.spawn(async move { tx.send(7).unwrap() }).unwrap();
+/// // `SpawnExt::spawn`, not the inherent `spawn` that returns a handle.
+/// SpawnExt::spawn(&pool, async move { tx.send(7).unwrap() }).unwrap();
 /// assert_eq!(rx.recv().unwrap(), 7);
 /// ```
 #[cfg(feature = "async")]
