@@ -18,6 +18,11 @@ mod vis;
 
 use proc_macro::TokenStream;
 
+/// The README's example runs as a doc test, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Declares a function as a pool task.
 ///
 /// The function stays an ordinary function. Next to it, a module of the same
@@ -60,7 +65,10 @@ use proc_macro::TokenStream;
 ///
 /// An `async fn` stays async; `submit` spawns its future on the pool
 /// (`pool.spawn_named`), and the handle resolves to the future's output.
-/// `map` spawns every item at once and yields the outputs in input order.
+/// `map` keeps a bounded window of tasks in flight (`pool.map_async_named`)
+/// and yields the outputs in input order. This needs `executor`'s `async`
+/// feature (on by default); with only `macros`, an `async fn` task is a
+/// compile error that says so.
 ///
 /// # Visibility and attributes
 ///

@@ -169,6 +169,11 @@ pub use pool::{global, ThreadPoolExecutor};
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
 
+/// The README's example runs as a doc test, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// What `#[task]`'s generated code calls; not a public interface.
 #[cfg(feature = "macros")]
 #[doc(hidden)]
