@@ -181,7 +181,8 @@ pub mod __private {
     pub use crate::macro_support::AsyncTasks;
 }
 
-/// Declares a function as a pool task: `#[executor::task]`.
+/// Declares a function as a pool task: `#[executor::task]`. Needs the
+/// `macros` feature (on by default).
 ///
 /// The function stays callable as written. A module of the same name holds
 /// its pool entry points: `submit(&pool, args...)` returns a [`TaskHandle`],
