@@ -69,17 +69,25 @@ use crate::world::World;
 
 /// A self-waking async task leaves queued work its turn on its worker
 /// (checked by the fairness probe: the probe must not exhaust its poll
-/// budget while the closure it waits for is queued).
+/// budget while the closure it waits for is certainly still queued, see
+/// `Probe::companion_queued`).
 ///
-/// Off for now: the full-size run (`EXECUTOR_STRESS=full`, release) finds,
-/// about once in 2,000 cases on 3 workers, a probe that spins its whole
-/// budget before its companion has run. Instrumented, the companion was
-/// already `running` (taken from the queue) while its worker's thread
-/// waited for a CPU: more workers than cores, and 20,000 polls take less
-/// than a time slice. The budget should count only while the companion is
-/// queued (reading its handle from inside the probe deadlocks the model:
-/// a test thread holds that lock while it waits). The deterministic cases
-/// are covered by `async_fairness.rs`. Turn it on to reproduce.
+/// Off: it cannot hold on an oversubscribed machine. A poll of the probe
+/// takes tens of nanoseconds, so its 20,000-poll budget is well under a
+/// millisecond, less than one time slice of the OS scheduler. With six
+/// builds running beside the model (load average 10 to 20 on 2 cores) the
+/// full run (`EXECUTOR_STRESS=full`, release) failed every time: the
+/// companion was still `Scheduled` (not merely taken by a worker whose
+/// thread waited for a CPU: that case no longer counts) when the budget
+/// ran out, and a pool-stats monitor sampling every 200 µs had not even
+/// taken its first sample. A job a descheduled worker thread has
+/// batch-stolen or is half-way through popping is out of reach of the other
+/// workers for as long as the OS keeps that thread off the CPU. The
+/// deterministic cases, where no thread waits for a CPU, are covered by
+/// `async_fairness.rs` (on a quiet machine about one full-run case in
+/// 2,000 failed, before polls of a companion already taken stopped
+/// counting). Turn it on
+/// to reproduce.
 pub(crate) const EXPECT_FAIR_SELF_WAKE: bool = false;
 /// A shutdown (with or without `wait`) lets an async task that already
 /// started finish instead of cancelling it (or rejecting it, when its waker

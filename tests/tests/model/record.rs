@@ -181,12 +181,41 @@ impl Future for SelfWaking {
 pub(crate) struct Probe {
     pub(crate) rec: Arc<Rec>,
     pub(crate) flag: Arc<AtomicBool>,
-    /// Polls since `armed` was set.
+    /// Polls made while the companion was certainly still queued (see
+    /// `companion_queued`): the number the fairness check judges.
     pub(crate) polls: u64,
-    /// Set once the companion is queued: only polls after that count
-    /// against the budget, so a test thread slow to queue the companion
-    /// (descheduled, or waiting for a queue place) cannot use it up.
+    /// Every poll since `armed`, capped at `PROBE_BUDGET * 10` so that the
+    /// probe ends even when it cannot see its companion (its handle taken
+    /// by a wait, or the companion never runs).
+    pub(crate) all_polls: u64,
+    /// Set once the companion is queued: only polls after that count, so
+    /// a test thread slow to queue the companion (descheduled, or waiting
+    /// for a queue place) cannot use the budget up.
     pub(crate) armed: Arc<AtomicBool>,
+    /// Set by the companion as it starts.
+    pub(crate) started: Arc<AtomicBool>,
+}
+
+impl Probe {
+    /// Is the companion certainly still waiting in a queue? Not once a
+    /// worker took it (its handle says `running`, or it began): on 3
+    /// workers over 2 cores that worker's thread may wait a whole time
+    /// slice for a CPU between taking the task and calling it while the
+    /// probe spins, which says nothing about the queue. The handle is only
+    /// ever `try_lock`ed (a test thread may hold its lock while it waits);
+    /// a poll that cannot tell does not count.
+    fn companion_queued(&self) -> bool {
+        if self.started.load(SeqCst) {
+            return false;
+        }
+        let Some(companion) = self.rec.companion.get() else {
+            return false;
+        };
+        let Ok(handle) = companion.handle.try_lock() else {
+            return false;
+        };
+        handle.as_ref().is_some_and(|h| !h.running() && !h.done())
+    }
 }
 
 impl Future for Probe {
@@ -195,9 +224,15 @@ impl Future for Probe {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
         self.rec.runs.store(1, SeqCst);
         if self.armed.load(SeqCst) {
-            self.polls += 1;
+            self.all_polls += 1;
+            if self.companion_queued() {
+                self.polls += 1;
+            }
         }
-        if self.flag.load(SeqCst) || self.polls >= PROBE_BUDGET {
+        if self.flag.load(SeqCst)
+            || self.polls >= PROBE_BUDGET
+            || self.all_polls >= PROBE_BUDGET * 10
+        {
             return Poll::Ready(self.polls);
         }
         cx.waker().wake_by_ref();

@@ -388,6 +388,7 @@ impl World {
     pub(crate) fn fair_probe(&self) {
         let flag = Arc::new(AtomicBool::new(false));
         let armed = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
         let probe = self.new_rec(Kind::Probe, false);
         self.spawn(
             Arc::clone(&probe),
@@ -395,12 +396,15 @@ impl World {
                 rec: Arc::clone(&probe),
                 flag: Arc::clone(&flag),
                 polls: 0,
+                all_polls: 0,
                 armed: Arc::clone(&armed),
+                started: Arc::clone(&started),
             },
         );
         let rec = self.new_rec(Kind::Companion, false);
         let (r, places) = (Arc::clone(&rec), Arc::clone(&self.places));
         let f = move || {
+            started.store(true, SeqCst);
             r.runs.fetch_add(1, SeqCst);
             places.free(&r);
             flag.store(true, SeqCst);
