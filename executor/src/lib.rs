@@ -138,6 +138,7 @@ mod deadline;
 mod error;
 mod executor_trait;
 mod handle;
+mod join;
 #[cfg(feature = "macros")]
 mod macro_support;
 mod map;
@@ -162,6 +163,7 @@ pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
 pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use handle::{TaskHandle, TaskId};
+pub use join::join;
 #[cfg(feature = "async")]
 pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};

@@ -197,7 +197,7 @@ impl ThreadPoolExecutor {
             let task = FnTask::new(f, name, None);
             let handle = TaskHandle::new(task.clone(), registry.id());
             ctx.count_submitted();
-            ctx.push(Job(task));
+            ctx.push(Job::Task(task));
             registry.notify();
             return Ok(handle);
         }
@@ -217,7 +217,7 @@ impl ThreadPoolExecutor {
         let task = FnTask::new(f, name, place);
         let handle = TaskHandle::new(task.clone(), registry.id());
         registry.count_submitted();
-        registry.injector.push(Job(task));
+        registry.injector.push(Job::Task(task));
         registry.notify();
         if let Some(refusal) = registry.closed_after_submit() {
             registry.refuse_after_submit(refusal, |r| handle.abort(r));

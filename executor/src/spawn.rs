@@ -110,7 +110,7 @@ impl ThreadPoolExecutor {
         }
         let weak: Weak<dyn LiveTask> = Arc::downgrade(&task) as Weak<dyn LiveTask>;
         registry.async_tasks.fill(live_key, weak);
-        registry.schedule(Job(task));
+        registry.schedule(Job::Task(task));
         if let Some(refusal) = registry.closed_after_submit() {
             if !inside {
                 registry.refuse_after_submit(refusal, |r| handle.abort(r));

@@ -109,7 +109,10 @@ impl LiveTasks {
 
 impl Schedule for Registry {
     fn reschedule(self: Arc<Self>, job: Job, behind_queued: bool) {
-        let task = Arc::clone(&job.0);
+        let Job::Task(task) = &job else {
+            unreachable!("only async tasks are rescheduled")
+        };
+        let task = Arc::clone(task);
         if behind_queued {
             self.inject(job);
         } else {

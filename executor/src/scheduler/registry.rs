@@ -3,7 +3,7 @@
 //! worker slot with its `Stealer`), the sleep state, the worker threads and
 //! the pool's lifecycle flags.
 
-use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -51,6 +51,20 @@ pub(crate) struct Slot {
     /// deque was then spawned under that task, so a worker waiting for it
     /// may take work from here (see `WorkerCtx::help_under`).
     pub(crate) root: CachePadded<AtomicUsize>,
+    /// Another worker wants work: this slot's worker publishes the oldest
+    /// `join` half it keeps unpublished at its next fork (`crate::join`).
+    /// Its own line: the owner reads it at every fork.
+    pub(crate) wanted: CachePadded<AtomicBool>,
+}
+
+impl Slot {
+    /// Asks this slot's worker to publish work. Reads first, so a flag that
+    /// is set already costs the owner's cache line nothing.
+    pub(crate) fn request_work(&self) {
+        if !self.wanted.load(Ordering::Relaxed) {
+            self.wanted.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The worker threads, guarded by one lock that only starting, retiring,
@@ -269,6 +283,7 @@ impl Registry {
                 deque: Mutex::new(Some(deque)),
                 stats: CachePadded::new(SlotStats::default()),
                 root: CachePadded::new(AtomicUsize::new(0)),
+                wanted: CachePadded::new(AtomicBool::new(false)),
             })
         });
         if index >= self.scan_bound.load(Ordering::Relaxed) {
@@ -533,8 +548,11 @@ impl Registry {
     /// task resolves to Broken, and so will every later one.
     pub(crate) fn break_pool(&self) {
         let _before = self.state.break_down();
-        let started = self.drain_queues(Refusal::Broken);
-        debug_assert!(started.is_empty(), "a broken pool abandons started tasks");
+        // A broken pool abandons started tasks, so what is left are `join`
+        // halves, which their joins wait for: they run on.
+        for fork in self.drain_queues(Refusal::Broken) {
+            self.injector.push(fork);
+        }
         self.sleep.notify_all();
         self.release_blocked_submitters();
     }
@@ -580,7 +598,7 @@ impl Registry {
         if aborted && refusal != Refusal::Cancelled {
             // A started async task is abandoned instead, and counted so by
             // the task itself (`count_abandoned`).
-            if job.0.snapshot().lifecycle() != Lifecycle::Abandoned {
+            if job.lifecycle() != Some(Lifecycle::Abandoned) {
                 self.count_refused(refusal);
             }
         } else if job.tally_cancelled() {

@@ -12,6 +12,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use crate::deadline::Deadline;
 use crate::error::Refusal;
+use crate::join::ForkStack;
 use crate::scheduler::registry::{Registry, Slot};
 use crate::scheduler::sleep::Wake;
 use crate::stats::Ran;
@@ -35,6 +36,10 @@ const YIELD_ROUNDS: u32 = 32;
 thread_local! {
     /// The worker running on this thread, if it is one of some pool's.
     static CURRENT: RefCell<Option<Rc<WorkerCtx>>> = const { RefCell::new(None) };
+    /// The same worker as a plain pointer, for `join`'s fast path (no
+    /// borrow, no reference count). Set and cleared with `CURRENT`, which
+    /// keeps the context alive in between.
+    static CURRENT_PTR: Cell<*const WorkerCtx> = const { Cell::new(std::ptr::null()) };
 }
 
 /// The worker-private half of a worker: its own deque end and identity.
@@ -51,6 +56,9 @@ pub(crate) struct WorkerCtx {
     /// True until the first `next_job`: `Registry::start_worker` counted
     /// this worker as searching before the thread ran.
     searching_at_start: Cell<bool>,
+    /// The `join`s in progress on this thread whose second half is not
+    /// published yet (see `crate::join`).
+    pub(crate) forks: ForkStack,
 }
 
 /// Pushes `job` on the current thread's own deque if it is a worker of
@@ -73,6 +81,13 @@ pub(crate) fn current_of(registry: &Arc<Registry>) -> Option<Rc<WorkerCtx>> {
 /// True when the current thread is a worker of `registry`.
 pub(crate) fn is_worker_of(registry: &Arc<Registry>) -> bool {
     current_of(registry).is_some()
+}
+
+/// The worker running on this thread, of any pool, without touching its
+/// reference count: valid for as long as the caller runs on this thread
+/// inside a task (the worker outlives every task it runs).
+pub(crate) fn current_ptr() -> *const WorkerCtx {
+    CURRENT_PTR.try_with(Cell::get).unwrap_or(std::ptr::null())
 }
 
 /// The worker running on this thread, of any pool.
@@ -98,8 +113,10 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         next_victim: Cell::new(index + 1),
         searches: Cell::new(0),
         searching_at_start: Cell::new(true),
+        forks: ForkStack::default(),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
+    CURRENT_PTR.with(|c| c.set(Rc::as_ptr(&ctx)));
 
     let initialized = match &registry.config.initializer {
         Some(init) => unwind::catch(|| init()).is_ok(),
@@ -115,6 +132,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         Leave::Exit
     };
 
+    CURRENT_PTR.with(|c| c.set(std::ptr::null()));
     CURRENT.with(|c| c.borrow_mut().take());
     let ctx = Rc::into_inner(ctx).expect("no one else holds the worker context at exit");
     match leave {
@@ -244,6 +262,7 @@ impl WorkerCtx {
             if rounds == 0 && !searching {
                 searching = registry.sleep.start_searching();
             }
+            self.request_work();
             if rounds < SPIN_ROUNDS + YIELD_ROUNDS {
                 if rounds < SPIN_ROUNDS {
                     for _ in 0..(1 << rounds.min(6)) {
@@ -313,6 +332,43 @@ impl WorkerCtx {
         }
     }
 
+    /// Asks the other workers to publish the oldest `join` half they keep
+    /// unpublished (see `crate::join`): a flag each reads at its next fork.
+    fn request_work(&self) {
+        let registry = &*self.registry;
+        for i in 0..registry.scan_bound() {
+            if i != self.index {
+                if let Some(slot) = registry.used_slot(i) {
+                    slot.request_work();
+                }
+            }
+        }
+    }
+
+    /// Publishes the oldest unpublished `join` half on this worker's deque
+    /// for thieves, if another worker asked for work and there is one.
+    #[inline]
+    pub(crate) fn publish_if_wanted(&self) {
+        if self.slot.wanted.load(Ordering::Relaxed) {
+            self.publish_cold();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_cold(&self) {
+        if let Some(fork) = self.forks.take_oldest_unpublished() {
+            self.slot.wanted.store(false, Ordering::Relaxed);
+            self.deque.push(Job::Fork(fork));
+            self.registry.notify();
+        }
+    }
+
+    /// Takes the job on top of this worker's deque.
+    pub(crate) fn pop(&self) -> Option<Job> {
+        self.deque.pop()
+    }
+
     /// One job stolen from another worker's deque, trying each once from
     /// where the last steal succeeded: `Retry` if a steal lost a race and
     /// none succeeded.
@@ -358,7 +414,15 @@ impl WorkerCtx {
         // The mark names the task by address, so the task is kept alive
         // until the mark is cleared: a new task at the same address must
         // never find a stale mark naming it.
-        let keep_alive = Job(Arc::clone(&job.0));
+        let keep_alive = match job {
+            Job::Task(ref task) => Job::Task(Arc::clone(task)),
+            Job::Fork(fork) => {
+                // A fork's frame may be reused as soon as it completes, so
+                // the fork clears the mark itself, before it completes.
+                root.store(fork.addr(), Ordering::Release);
+                return fork.execute(Some(root));
+            }
+        };
         // Each store comes before every push this task (or the next one)
         // makes; a waiter that steals one of those pushes therefore sees
         // this store or a later one (see `help_under`).
@@ -372,6 +436,12 @@ impl WorkerCtx {
 
     /// Runs `job` on this thread (from the run loop, or claimed by a wait).
     pub(crate) fn execute(&self, job: Job) {
+        let job = match job {
+            // A fork is not a task: its `join` counts nothing and waits for
+            // it whatever the pool's state (see `Job::abort`).
+            Job::Fork(fork) => return fork.execute(None),
+            job @ Job::Task(_) => job,
+        };
         let registry = &*self.registry;
         let state = registry.state();
         if state.cancels_queued() || state.is_broken() {
@@ -447,6 +517,13 @@ impl WorkerCtx {
         let Some(stealer) = registry.stealer(victim) else {
             return false;
         };
+        if stealer.is_empty() {
+            // The worker running `target` may hold `join` halves under it
+            // unpublished: ask for one.
+            if let Some(slot) = registry.used_slot(victim) {
+                slot.request_work();
+            }
+        }
         let mut ran = false;
         while !ready() {
             let job = match stealer.steal() {

@@ -109,7 +109,7 @@ where
     /// which runs a message's receiver hot on the sender's worker.
     fn schedule(self: &Arc<Self>, behind_queued: bool) {
         match self.registry.upgrade() {
-            Some(registry) => registry.reschedule(Job(self.clone()), behind_queued),
+            Some(registry) => registry.reschedule(Job::Task(self.clone()), behind_queued),
             // The pool is gone: nobody will ever poll this task again.
             // (Whether this call or a racing one resolves it makes no difference.)
             None => {
@@ -342,7 +342,7 @@ where
     }
 
     fn job(self: Arc<Self>) -> Job {
-        Job(self)
+        Job::Task(self)
     }
 
     /// Handles may only cancel a task that was never polled.

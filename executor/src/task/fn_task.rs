@@ -113,7 +113,7 @@ where
     }
 
     fn job(self: Arc<Self>) -> Job {
-        Job(self)
+        Job::Task(self)
     }
 
     fn abort(&self, refusal: Refusal) -> bool {

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::core::Core;
-use super::state;
+use super::state::{self, Lifecycle};
 use crate::error::Refusal;
+use crate::join::ForkRef;
 use crate::stats::{Ran, SlotStats};
 
 /// Something a worker can run: the queue side of a task.
@@ -52,34 +53,70 @@ pub(crate) trait LiveTask: Runnable {
     fn abandon_if_unwakeable(&self) -> bool;
 }
 
-/// A queued task, as the deques and the injector hold it.
-pub(crate) struct Job(pub(crate) Arc<dyn Runnable>);
+/// A queued job, as the deques and the injector hold it: a heap task, or
+/// the second half of a `join` waiting on some worker's stack.
+pub(crate) enum Job {
+    /// A submitted task: one allocation shared with its handle.
+    Task(Arc<dyn Runnable>),
+    /// A `join`'s forked half (see `crate::join`). Never aborted, and
+    /// never left in a queue once its `join` returns.
+    Fork(ForkRef),
+}
 
 impl Job {
     pub(crate) fn run(self, stats: &SlotStats) -> Ran {
-        self.0.run(stats)
+        match self {
+            Job::Task(task) => task.run(stats),
+            Job::Fork(fork) => {
+                fork.execute(None);
+                Ran::Completed
+            }
+        }
     }
 
+    /// See [`Runnable::abort`]. A fork is never aborted: the `join` that
+    /// owns it waits for it, so it must run (and this returns false).
     #[must_use]
     pub(crate) fn abort(&self, refusal: Refusal) -> bool {
-        self.0.abort(refusal)
+        match self {
+            Job::Task(task) => task.abort(refusal),
+            Job::Fork(_) => false,
+        }
     }
 
     /// See [`Core::tally_cancelled`].
     #[must_use]
     pub(crate) fn tally_cancelled(&self) -> bool {
-        self.0.tally_cancelled()
+        match self {
+            Job::Task(task) => task.tally_cancelled(),
+            Job::Fork(_) => false,
+        }
     }
 
-    /// Still waiting in a queue (see `Snapshot::is_queued`).
+    /// Still waiting in a queue (see `Snapshot::is_queued`). A fork always
+    /// is until it runs: a drain moves it on instead of dropping it.
     pub(crate) fn is_queued(&self) -> bool {
-        self.0.snapshot().is_queued()
+        match self {
+            Job::Task(task) => task.snapshot().is_queued(),
+            Job::Fork(_) => true,
+        }
+    }
+
+    /// The task's lifecycle, if it is a heap task.
+    pub(crate) fn lifecycle(&self) -> Option<Lifecycle> {
+        match self {
+            Job::Task(task) => Some(task.snapshot().lifecycle()),
+            Job::Fork(_) => None,
+        }
     }
 
     /// The task's address: the same for every `Job` and handle of one
-    /// task while it lives.
+    /// task while it lives (a fork's: its frame on the joining stack).
     pub(crate) fn addr(&self) -> usize {
-        Arc::as_ptr(&self.0).cast::<()>() as usize
+        match self {
+            Job::Task(task) => Arc::as_ptr(task).cast::<()>() as usize,
+            Job::Fork(fork) => fork.addr(),
+        }
     }
 }
 

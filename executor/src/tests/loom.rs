@@ -298,7 +298,7 @@ fn loom_claim_vs_queue_pop_vs_block() {
         let runs = Arc::new(AtomicUsize::new(0));
         let task = counting_task(&runs);
         let handle = TaskHandle::new(task.clone(), POOL);
-        let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
+        let worker = thread::spawn(move || Job::Task(task).run(&SlotStats::default()));
         let claimed = claim_or_block(&handle);
         let popped = worker.join().unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), 1, "the task ran exactly once");
@@ -354,7 +354,7 @@ fn loom_queue_place_is_freed_once_by_cancel_pop_or_claim() {
             Some(capacity.clone()),
         );
         let handle = Arc::new(TaskHandle::new(task.clone(), POOL));
-        let worker = thread::spawn(move || Job(task).run(&SlotStats::default()));
+        let worker = thread::spawn(move || Job::Task(task).run(&SlotStats::default()));
         let canceller = {
             let handle = handle.clone();
             thread::spawn(move || handle.cancel())

@@ -1,0 +1,251 @@
+//! A `join`'s second half as it waits on the joining worker's stack: the
+//! frame, the type-erased reference the queues carry ([`ForkRef`]), and
+//! the worker's list of frames not published yet ([`ForkStack`]).
+//!
+//! # Why the stack frame is safe to share
+//!
+//! A thief reaches a frame only through a `ForkRef` taken from a queue,
+//! and the frame outlives every such reference because:
+//!
+//! 1. A frame is published (pushed as a `ForkRef`) at most once, by its own
+//!    worker, while its `join` runs its first half.
+//! 2. `join` does not return, normally or by unwinding, before it either
+//!    took the `ForkRef` back off its own deque or saw `done`: the first
+//!    half's panic is caught, and the wait runs under an abort guard.
+//! 3. A fork's runner reads everything it needs (the owner's `Thread`)
+//!    before it sets `done`, and touches the frame no more after that.
+//! 4. A fork is never aborted or dropped by a drain: `Job::abort` refuses
+//!    it, and whoever drains a queue queues it again.
+
+use std::cell::{Cell, UnsafeCell};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::{self, Thread};
+
+use crate::unwind::{self, Payload};
+
+/// What every fork frame starts with, whatever its closure's type.
+pub(crate) struct Header {
+    /// Runs the fork through its frame's concrete type (`Fork::execute`).
+    execute: unsafe fn(NonNull<Header>, Option<&AtomicUsize>),
+    /// Set by the thread that ran a published fork, once the result is
+    /// written. The frame may be gone right after (premise 3).
+    done: AtomicBool,
+    /// The joining thread, unparked when `done` is set. Written before the
+    /// fork is published, read by its runner only.
+    owner: UnsafeCell<Option<Thread>>,
+    /// Pushed on the deque (owner thread only).
+    published: Cell<bool>,
+    /// The next older frame on this worker's `ForkStack` (owner thread only).
+    older: Cell<*const Header>,
+    /// The next newer frame, valid while this frame is not the newest.
+    newer: Cell<*const Header>,
+}
+
+impl Header {
+    /// Whether a published fork has finished (Acquire: pairs with the
+    /// Release store in `Fork::execute`, so its result is visible).
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_published(&self) -> bool {
+        self.published.get()
+    }
+
+    /// The frame's address, as `Job::addr` names it.
+    pub(crate) fn addr(&self) -> usize {
+        ptr::from_ref(self) as usize
+    }
+}
+
+/// The frame of one `join`'s second half, on the joining thread's stack.
+/// `repr(C)` with the header first: a pointer to the header is a pointer
+/// to the frame.
+#[repr(C)]
+pub(crate) struct Fork<B, R> {
+    header: Header,
+    func: UnsafeCell<Option<B>>,
+    result: UnsafeCell<Option<Result<R, Payload>>>,
+}
+
+impl<B, R> Fork<B, R>
+where
+    B: FnOnce() -> R + Send,
+    R: Send,
+{
+    pub(crate) fn new(func: B) -> Self {
+        Fork {
+            header: Header {
+                execute: Self::execute,
+                done: AtomicBool::new(false),
+                owner: UnsafeCell::new(None),
+                published: Cell::new(false),
+                older: Cell::new(ptr::null()),
+                newer: Cell::new(ptr::null()),
+            },
+            func: UnsafeCell::new(Some(func)),
+            result: UnsafeCell::new(None),
+        }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Runs the second half on the joining thread itself: it was never
+    /// published, or was taken back off the deque before anyone stole it.
+    pub(crate) fn run_inline(&self) -> Result<R, Payload> {
+        // SAFETY: the fork is not in any queue (never published, or popped
+        // back by its owner, who is this thread), so nothing else touches
+        // `func`.
+        let func = unsafe { (*self.func.get()).take() };
+        unwind::catch(func.expect("a fork runs once"))
+    }
+
+    /// The result a thief left, once `header().is_done()`.
+    pub(crate) fn take_result(&self) -> Result<R, Payload> {
+        debug_assert!(self.header.is_done());
+        // SAFETY: `done` was seen set with Acquire, after the runner's
+        // last write to `result`; the runner touches the frame no more.
+        unsafe { (*self.result.get()).take() }.expect("a done fork left its result")
+    }
+
+    /// Runs a published fork on the thread that took it off a queue.
+    ///
+    /// # Safety
+    ///
+    /// `header` points at the header of a live `Fork<B, R>` that was
+    /// published and has not run yet, and the caller got it from the one
+    /// `ForkRef` that was queued for it.
+    unsafe fn execute(header: NonNull<Header>, mark: Option<&AtomicUsize>) {
+        let this = header.cast::<Self>().as_ptr();
+        // SAFETY: the frame is alive until `done` is set (premise 2), and
+        // only this thread touches `func` and `result` until then: its
+        // owner waits for `done` or took nothing back (it could not pop
+        // the `ForkRef` we hold).
+        let (func, owner) = unsafe {
+            let func = (*(*this).func.get()).take().expect("a fork runs once");
+            let owner = (*(*this).header.owner.get()).clone();
+            (func, owner.expect("a published fork knows its owner"))
+        };
+        let result = unwind::catch(func);
+        // SAFETY: as above; nothing else reads `result` before `done`.
+        unsafe { *(*this).result.get() = Some(result) };
+        if let Some(mark) = mark {
+            // The frame's address may name another frame once `done` is
+            // set: the help-under mark goes first.
+            mark.store(0, Ordering::Release);
+        }
+        // SAFETY: still alive: `done` is not set yet. Release: pairs with
+        // the owner's Acquire in `is_done`. After this store the frame may
+        // be gone, so only the `owner` clone is used.
+        unsafe { (*this).header.done.store(true, Ordering::Release) };
+        owner.unpark();
+    }
+}
+
+/// A published fork, as a queue holds it: the address of its frame.
+pub(crate) struct ForkRef(NonNull<Header>);
+
+// SAFETY: a `ForkRef` is handed to another thread only through the
+// queues, and the frame's fields it reaches are either atomic, written
+// before the push that publishes it (`owner`, `execute`), or used by the
+// one thread that took it (`func`, `result`); the closure and the result
+// are `Send` (`Fork::new`'s bounds).
+unsafe impl Send for ForkRef {}
+
+impl ForkRef {
+    /// Runs the fork; clears `mark` before it completes (see
+    /// `WorkerCtx::execute_at_bottom`).
+    pub(crate) fn execute(self, mark: Option<&AtomicUsize>) {
+        let header = self.0;
+        // SAFETY: a `ForkRef` is made once per frame, when it is published
+        // (`ForkStack::take_oldest_unpublished`), and consumed here by the
+        // thread that took it off a queue; its frame is alive and not run
+        // yet (premises 1 and 2).
+        unsafe { (header.as_ref().execute)(header, mark) }
+    }
+
+    /// The frame's address (see `Job::addr`).
+    pub(crate) fn addr(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+}
+
+/// The frames of the `join`s in progress on one worker, oldest to newest,
+/// as far as they are still unpublished: a fork is kept as a few stores
+/// on the stack and published only when another worker asks for work
+/// (`WorkerCtx::publish_if_wanted`), oldest first, since the oldest half
+/// is the largest.
+///
+/// Published frames are always the oldest ones, so the unpublished ones
+/// are the newest: from `oldest_unpublished` up to `newest`.
+pub(crate) struct ForkStack {
+    newest: Cell<*const Header>,
+    oldest_unpublished: Cell<*const Header>,
+}
+
+impl Default for ForkStack {
+    fn default() -> Self {
+        ForkStack {
+            newest: Cell::new(ptr::null()),
+            oldest_unpublished: Cell::new(ptr::null()),
+        }
+    }
+}
+
+impl ForkStack {
+    /// Puts a new frame on top.
+    ///
+    /// # Safety
+    ///
+    /// `header` stays where it is, alive, until `pop(header)`, which the
+    /// caller makes before it returns or unwinds, in LIFO order with every
+    /// other push on this worker.
+    pub(crate) unsafe fn push(&self, header: &Header) {
+        let newest = self.newest.get();
+        header.older.set(newest);
+        if !newest.is_null() {
+            // SAFETY: `newest` was pushed and not popped yet, so it is alive
+            // (this function's contract, for the earlier push).
+            unsafe { (*newest).newer.set(header) };
+        }
+        self.newest.set(header);
+        if self.oldest_unpublished.get().is_null() {
+            self.oldest_unpublished.set(header);
+        }
+    }
+
+    /// Takes the newest frame, `header`, off again.
+    pub(crate) fn pop(&self, header: &Header) {
+        debug_assert!(ptr::eq(self.newest.get(), header), "forks pop in LIFO order");
+        self.newest.set(header.older.get());
+        if ptr::eq(self.oldest_unpublished.get(), header) {
+            self.oldest_unpublished.set(ptr::null());
+        }
+    }
+
+    /// Marks the oldest unpublished frame published and returns its
+    /// reference for the deque.
+    pub(crate) fn take_oldest_unpublished(&self) -> Option<ForkRef> {
+        let oldest = self.oldest_unpublished.get();
+        if oldest.is_null() {
+            return None;
+        }
+        // SAFETY: frames on the stack are alive (`push`'s contract).
+        let header = unsafe { &*oldest };
+        header.published.set(true);
+        // SAFETY: the frame is not published yet (we are its owner thread,
+        // and it enters the deque only after this returns), so no other
+        // thread reads `owner`.
+        unsafe { *header.owner.get() = Some(thread::current()) };
+        let next = if ptr::eq(oldest, self.newest.get()) {
+            ptr::null()
+        } else {
+            header.newer.get()
+        };
+        self.oldest_unpublished.set(next);
+        Some(ForkRef(NonNull::from(header)))
+    }
+}
