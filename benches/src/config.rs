@@ -31,6 +31,10 @@ pub struct Sizes {
     pub w5_samples: usize,
     /// W5 pause before each round trip, so the workers go idle and park.
     pub w5_gap: Duration,
+    /// W6 tree depths: trees of `2^depth - 1` nodes.
+    pub w6_depths: [u32; 3],
+    /// W6 sums per timed call, per depth (the row shows the time per sum).
+    pub w6_reps: [usize; 3],
 }
 
 impl Sizes {
@@ -47,6 +51,8 @@ impl Sizes {
         w4_sleep: Duration::from_millis(2),
         w5_samples: 500,
         w5_gap: Duration::from_millis(1),
+        w6_depths: [10, 20, 24],
+        w6_reps: [4_000, 8, 1],
     };
 
     /// Tiny sizes for CI (`--quick`): checks every column, finishes in seconds.
@@ -62,6 +68,8 @@ impl Sizes {
         w4_sleep: Duration::from_millis(2),
         w5_samples: 20,
         w5_gap: Duration::from_millis(1),
+        w6_depths: [8, 12, 14],
+        w6_reps: [100, 4, 1],
     };
 
     /// W3-locks root count: more roots than workers, so roots are still
@@ -112,8 +120,8 @@ OPTIONS:
   --warmup N         untimed rounds first (default 1)
   --json PATH        also write every sample, median, min and max as JSON
   --plot DIR         write DIR/benchmarks.svg, a bar chart of the ratios to executor
-  --pools A,B,..     columns to run (default all): executor,rayon,threadpool,futures,tokio,hand-written,python
-  --workloads W,..   rows to run (default all): w1,w2,w3,w3l,w4,w5 (w3l: W3-locks)
+  --pools A,B,..     columns to run (default all): executor,sequential,rayon,chili,threadpool,futures,tokio,hand-written,python
+  --workloads W,..   rows to run (default all): w1,w2,w3,w3j,w3l,w4,w5,w6 (w3j: W3 through join; w3l: W3-locks)
   --no-python        same as leaving python out of --pools
   -h, --help         this text
 ";

@@ -1,7 +1,10 @@
 //! The interface every column of the table implements: one small module per pool.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::tree::Tree;
 
 /// The workloads of DESIGN.md ("Performance").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -12,6 +15,8 @@ pub enum Workload {
     MapOrdered,
     /// W3 fork-join: recursive fib(n), forking above a cutoff, joining on results.
     ForkJoin,
+    /// W3-join: W3 through each pool's stack-based `join` (no handles).
+    ForkJoinStack,
     /// W3-locks: K fib trees whose root tasks each hold one shared mutex
     /// while they join on their children (the shape of rayon issue #592).
     ForkJoinLocked,
@@ -19,28 +24,35 @@ pub enum Workload {
     IoSleep,
     /// W5 latency: submit-then-result round trip on an idle pool.
     Latency,
+    /// W6 fine-grained fork-join: the sum of a balanced binary tree,
+    /// forking at every inner node, at three sizes.
+    TreeSum,
 }
 
 impl Workload {
     /// All workloads, in table order.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 8] = [
         Workload::SpawnWait,
         Workload::MapOrdered,
         Workload::ForkJoin,
+        Workload::ForkJoinStack,
         Workload::ForkJoinLocked,
         Workload::IoSleep,
         Workload::Latency,
+        Workload::TreeSum,
     ];
 
-    /// Short id, as used on the command line (`w1` .. `w5`, `w3l`).
+    /// Short id, as used on the command line (`w1` .. `w6`, `w3j`, `w3l`).
     pub fn id(self) -> &'static str {
         match self {
             Workload::SpawnWait => "w1",
             Workload::MapOrdered => "w2",
             Workload::ForkJoin => "w3",
+            Workload::ForkJoinStack => "w3j",
             Workload::ForkJoinLocked => "w3l",
             Workload::IoSleep => "w4",
             Workload::Latency => "w5",
+            Workload::TreeSum => "w6",
         }
     }
 }
@@ -54,6 +66,9 @@ impl fmt::Display for NotApplicable {
         write!(f, "n/a ({})", self.0)
     }
 }
+
+/// The reason a pool without a stack-based `join` gets for W3-join and W6.
+pub const NO_JOIN: NotApplicable = NotApplicable("no join");
 
 /// The reason every pool without work-while-waiting gets for W3.
 pub const DEADLOCKS: NotApplicable = NotApplicable("deadlocks");
@@ -114,6 +129,18 @@ pub trait Contender {
 
     /// W3: fib(n) forking above `cutoff`, each fork joined on its result.
     fn fork_join(&mut self, n: u32, cutoff: u32) -> Outcome;
+
+    /// W3-join: fib(n) forking above `cutoff` through the pool's `join`.
+    fn fork_join_stack(&mut self, _n: u32, _cutoff: u32) -> Outcome {
+        Err(NO_JOIN)
+    }
+
+    /// W6: `reps` sums of `tree` one after the other, each forking at every
+    /// inner node through the pool's `join`, all inside the pool (entered
+    /// once per call); returns the last sum.
+    fn tree_sum(&mut self, _tree: &Arc<Tree>, _reps: usize) -> Outcome {
+        Err(NO_JOIN)
+    }
 
     /// W3-locks: `roots` fib(n) trees, submitted together and all joined. Each
     /// root task locks one mutex shared by all roots, then computes fib(n)

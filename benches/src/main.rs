@@ -12,6 +12,7 @@ mod pools;
 mod report;
 mod runner;
 mod stats;
+mod tree;
 mod work;
 
 use std::process::ExitCode;

@@ -77,6 +77,10 @@ fn row_title(metric: Metric, config: &Config) -> String {
             fmt_duration(s.w2_item)
         ),
         Metric::ForkJoin => format!("W3 fork-join (fib({}), fork above {})", s.w3_n, s.w3_cutoff),
+        Metric::ForkJoinStack => format!(
+            "W3-join fork-join through join (fib({}), fork above {})",
+            s.w3_n, s.w3_cutoff
+        ),
         Metric::ForkJoinLocked => format!(
             "W3-locks fork-join holding a lock ({} × fib({}), fork above {})",
             s.w3l_roots(config.params.workers),
@@ -91,6 +95,22 @@ fn row_title(metric: Metric, config: &Config) -> String {
         ),
         Metric::LatencyP50 => "W5 latency p50".to_string(),
         Metric::LatencyP99 => "W5 latency p99".to_string(),
+        Metric::TreeSumSmall | Metric::TreeSumMedium | Metric::TreeSumLarge => {
+            let k = w6_index(metric);
+            format!(
+                "W6 tree sum (2^{} - 1 nodes, join at every node; per sum)",
+                s.w6_depths[k]
+            )
+        }
+    }
+}
+
+/// Which of W6's sizes a W6 row is.
+fn w6_index(metric: Metric) -> usize {
+    match metric {
+        Metric::TreeSumSmall => 0,
+        Metric::TreeSumMedium => 1,
+        _ => 2,
     }
 }
 
@@ -241,6 +261,39 @@ pub fn targets(results: &Results, config: &Config) -> Vec<TargetCheck> {
         "x",
     );
     push(
+        "W3-join ≤ 1.0x rayon::join",
+        vs(Metric::ForkJoinStack, "rayon"),
+        &|r| r <= 1.0,
+        "x",
+    );
+    for m in [Metric::TreeSumSmall, Metric::TreeSumMedium, Metric::TreeSumLarge] {
+        let k = config.sizes.w6_depths[w6_index(m)];
+        push(
+            &format!("W6 k={k} ≤ 1.0x rayon::join"),
+            vs(m, "rayon"),
+            &|r| r <= 1.0,
+            "x",
+        );
+    }
+    push(
+        &format!(
+            "W6 k={} within 3x of the sequential loop",
+            config.sizes.w6_depths[0]
+        ),
+        vs(Metric::TreeSumSmall, "sequential"),
+        &|r| r <= 3.0,
+        "x",
+    );
+    push(
+        &format!(
+            "W6 k={} ≥ 1.7x faster than the sequential loop",
+            config.sizes.w6_depths[2]
+        ),
+        vs(Metric::TreeSumLarge, "sequential").map(|r| 1.0 / r),
+        &|r| r >= 1.7,
+        "x faster",
+    );
+    push(
         "W4 efficiency ≥ 0.92",
         results.w4_efficiency(config, BASELINE),
         &|e| e >= 0.92,
@@ -360,6 +413,8 @@ pub fn json(
                 "w4_ideal_ns": ns(s.w4_ideal(config.params.io_workers)),
                 "w5_samples_per_run": s.w5_samples,
                 "w5_gap_ns": ns(s.w5_gap),
+                "w6_depths": s.w6_depths,
+                "w6_reps": s.w6_reps,
             },
         },
         "baselines": {

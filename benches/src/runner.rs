@@ -3,11 +3,13 @@
 //! checked against its expected checksum.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Sizes};
 use crate::contender::{Contender, Done, NotApplicable, Workload};
 use crate::stats::{fmt_duration, percentile};
+use crate::tree::Tree;
 use crate::work::{expected_fib, expected_fib_locked, expected_map, mix_indices};
 
 /// A table row: a workload, or one of W5's two percentiles.
@@ -19,6 +21,8 @@ pub enum Metric {
     MapOrdered,
     /// W3.
     ForkJoin,
+    /// W3-join.
+    ForkJoinStack,
     /// W3-locks.
     ForkJoinLocked,
     /// W4.
@@ -27,6 +31,12 @@ pub enum Metric {
     LatencyP50,
     /// W5, 99th percentile round trip of a run.
     LatencyP99,
+    /// W6 at its smallest tree (`Sizes::w6_depths[0]`), per sum.
+    TreeSumSmall,
+    /// W6 at its middle tree.
+    TreeSumMedium,
+    /// W6 at its largest tree.
+    TreeSumLarge,
 }
 
 impl Metric {
@@ -36,9 +46,15 @@ impl Metric {
             Workload::SpawnWait => &[Metric::SpawnWait],
             Workload::MapOrdered => &[Metric::MapOrdered],
             Workload::ForkJoin => &[Metric::ForkJoin],
+            Workload::ForkJoinStack => &[Metric::ForkJoinStack],
             Workload::ForkJoinLocked => &[Metric::ForkJoinLocked],
             Workload::IoSleep => &[Metric::IoSleep],
             Workload::Latency => &[Metric::LatencyP50, Metric::LatencyP99],
+            Workload::TreeSum => &[
+                Metric::TreeSumSmall,
+                Metric::TreeSumMedium,
+                Metric::TreeSumLarge,
+            ],
         }
     }
 
@@ -48,10 +64,14 @@ impl Metric {
             Metric::SpawnWait => "w1_spawn_wait",
             Metric::MapOrdered => "w2_map_ordered",
             Metric::ForkJoin => "w3_fork_join",
+            Metric::ForkJoinStack => "w3j_fork_join_stack",
             Metric::ForkJoinLocked => "w3l_fork_join_locked",
             Metric::IoSleep => "w4_io_sleep",
             Metric::LatencyP50 => "w5_latency_p50",
             Metric::LatencyP99 => "w5_latency_p99",
+            Metric::TreeSumSmall => "w6_tree_sum_small",
+            Metric::TreeSumMedium => "w6_tree_sum_medium",
+            Metric::TreeSumLarge => "w6_tree_sum_large",
         }
     }
 
@@ -61,10 +81,14 @@ impl Metric {
             Metric::SpawnWait => "W1 spawn-wait",
             Metric::MapOrdered => "W2 map",
             Metric::ForkJoin => "W3 fork-join",
+            Metric::ForkJoinStack => "W3-join",
             Metric::ForkJoinLocked => "W3-locks",
             Metric::IoSleep => "W4 io-sleep",
             Metric::LatencyP50 => "W5 p50",
             Metric::LatencyP99 => "W5 p99",
+            Metric::TreeSumSmall => "W6 small",
+            Metric::TreeSumMedium => "W6 medium",
+            Metric::TreeSumLarge => "W6 large",
         }
     }
 }
@@ -124,6 +148,8 @@ struct Expectations {
     map: HashMap<(usize, u32), u64>,
     fib: Option<u64>,
     fib_locked: Option<u64>,
+    /// W6's trees, with their sums, by size index.
+    trees: Vec<(Arc<Tree>, u64)>,
 }
 
 impl Expectations {
@@ -149,6 +175,7 @@ pub fn run(config: &Config, pools: &mut [Box<dyn Contender>], kernel_iters: u32)
         map: HashMap::new(),
         fib: None,
         fib_locked: None,
+        trees: Vec::new(),
     };
     let (mut map_sequential, mut fib_sequential) = (None, None);
     if config.workloads.contains(&Workload::MapOrdered) {
@@ -156,7 +183,20 @@ pub fn run(config: &Config, pools: &mut [Box<dyn Contender>], kernel_iters: u32)
         expect.map.insert((sizes.w2_items, kernel_iters), sum);
         map_sequential = Some(took);
     }
-    if config.workloads.contains(&Workload::ForkJoin) {
+    if config.workloads.contains(&Workload::TreeSum) {
+        expect.trees = sizes
+            .w6_depths
+            .iter()
+            .map(|&depth| {
+                let tree = Tree::new(depth);
+                let sum = tree.expected_sum();
+                (Arc::new(tree), sum)
+            })
+            .collect();
+    }
+    if config.workloads.contains(&Workload::ForkJoin)
+        || config.workloads.contains(&Workload::ForkJoinStack)
+    {
         let (value, took) = expected_fib(sizes.w3_n);
         expect.fib = Some(value);
         fib_sequential = Some(took);
@@ -330,6 +370,27 @@ fn run_one(
                 });
             vec![(Metric::ForkJoin, result)]
         }
+        Workload::ForkJoinStack => {
+            let result =
+                timed(pool, &|p| p.fork_join_stack(sizes.w3_n, sizes.w3_cutoff)).map(|(t, v)| {
+                    check(v, expect.fib.expect("fib expected"), "W3-join fib");
+                    (t, 1, 1)
+                });
+            vec![(Metric::ForkJoinStack, result)]
+        }
+        Workload::TreeSum => {
+            let metrics = Metric::of(Workload::TreeSum);
+            let mut out = Vec::new();
+            for (k, (tree, want)) in expect.trees.iter().enumerate() {
+                let reps = sizes.w6_reps[k];
+                let result = timed(pool, &|p| p.tree_sum(tree, reps)).map(|(t, sum)| {
+                    check(sum, *want, &format!("W6 (2^{} - 1 nodes)", sizes.w6_depths[k]));
+                    (t / reps as u32, 1, 1)
+                });
+                out.push((metrics[k], result));
+            }
+            out
+        }
         Workload::ForkJoinLocked => {
             let roots = sizes.w3l_roots(workers);
             let (n, cutoff) = (sizes.w3l_n, sizes.w3_cutoff);
@@ -439,7 +500,7 @@ mod tests {
         })];
         let results = run(&config, &mut pools, 10);
         assert_eq!(results.pools, ["inline"]);
-        assert_eq!(results.rows.len(), 7);
+        assert_eq!(results.rows.len(), 11);
         match results.cell(Metric::SpawnWait, "inline").unwrap() {
             c @ Cell::Ran { samples, .. } => {
                 assert_eq!(samples.len(), 2, "warm-up rounds are not recorded");

@@ -1,11 +1,13 @@
 //! `executor`: this workspace's pool, the column every ratio is relative to.
 
+use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use executor::ThreadPoolExecutor;
 
 use crate::contender::{Contender, Outcome, Params};
+use crate::tree::{Tree, NONE};
 use crate::work::{fib_seq, kernel, mix, MIX_START};
 
 /// `executor::ThreadPoolExecutor`, one pool per worker count.
@@ -44,6 +46,26 @@ fn fib(pool: &Arc<ThreadPoolExecutor>, n: u32, cutoff: u32) -> u64 {
     left + right.result().expect("executor: fib task failed")
 }
 
+/// W3-join on `executor`: both halves through `executor::join`, the second
+/// one a frame on the stack that another worker takes only on request.
+fn fib_join(n: u32, cutoff: u32) -> u64 {
+    if n <= cutoff {
+        return fib_seq(n);
+    }
+    let (a, b) = executor::join(|| fib_join(n - 1, cutoff), || fib_join(n - 2, cutoff));
+    a + b
+}
+
+/// W6 on `executor`: a `join` at every inner node.
+fn tree_sum(tree: &Tree, i: u32) -> u64 {
+    let node = tree.node(i);
+    if node.left == NONE {
+        return node.val;
+    }
+    let (a, b) = executor::join(|| tree_sum(tree, node.left), || tree_sum(tree, node.right));
+    node.val + a + b
+}
+
 impl Contender for Executor {
     fn name(&self) -> &'static str {
         "executor"
@@ -71,6 +93,23 @@ impl Contender for Executor {
         let pool = Arc::clone(&self.pool);
         let root = self.pool.submit(move || fib(&pool, n, cutoff));
         Ok(root.result().expect("executor: W3 root failed").into())
+    }
+
+    fn fork_join_stack(&mut self, n: u32, cutoff: u32) -> Outcome {
+        let root = self.pool.submit(move || fib_join(n, cutoff));
+        Ok(root.result().expect("executor: W3-join root failed").into())
+    }
+
+    fn tree_sum(&mut self, tree: &Arc<Tree>, reps: usize) -> Outcome {
+        let tree = Arc::clone(tree);
+        let root = self.pool.submit(move || {
+            let mut sum = 0;
+            for _ in 0..reps {
+                sum = tree_sum(black_box(&tree), 0);
+            }
+            sum
+        });
+        Ok(root.result().expect("executor: W6 root failed").into())
     }
 
     fn fork_join_locked(&mut self, roots: usize, n: u32, cutoff: u32) -> Outcome {

@@ -1,11 +1,13 @@
 //! One module per column. To add a pool: write a module implementing
 //! [`Contender`] and list it in [`NAMES`] and [`build`].
 
+pub mod chili;
 pub mod executor;
 pub mod futures;
 pub mod handwritten;
 pub mod python;
 pub mod rayon;
+pub mod sequential;
 pub mod threadpool;
 pub mod tokio;
 
@@ -14,9 +16,11 @@ use std::time::Duration;
 use crate::contender::{Contender, Params};
 
 /// Every pool name, in column order (`executor` first: ratios are relative to it).
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 9] = [
     "executor",
+    "sequential",
     "rayon",
+    "chili",
     "threadpool",
     "futures",
     "tokio",
@@ -39,7 +43,9 @@ pub fn build(
         }
         match name {
             "executor" => pools.push(Box::new(executor::Executor::new(params))),
+            "sequential" => pools.push(Box::new(sequential::Sequential)),
             "rayon" => pools.push(Box::new(rayon::Rayon::new(params))),
+            "chili" => pools.push(Box::new(chili::Chili::new(params))),
             "threadpool" => pools.push(Box::new(threadpool::ThreadPool::new(params))),
             "futures" => pools.push(Box::new(futures::Futures::new(params))),
             "tokio" => pools.push(Box::new(tokio::Tokio::new(params))),

@@ -4,11 +4,13 @@
 //! it deadlocks (rayon issue #592).
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rayon::prelude::*;
 
 use crate::contender::{Contender, NotApplicable, Outcome, Params};
+use crate::tree::{Tree, NONE};
 use crate::work::{fib_seq, kernel, mix, MIX_START};
 
 /// Two `rayon::ThreadPool`s.
@@ -54,6 +56,16 @@ fn scoped_slots(pool: &rayon::ThreadPool, n: usize, task: impl Fn(u64) -> u64 + 
     slots.into_iter().fold(MIX_START, mix)
 }
 
+/// W6 on rayon: a `rayon::join` at every inner node.
+fn tree_sum(tree: &Tree, i: u32) -> u64 {
+    let node = tree.node(i);
+    if node.left == NONE {
+        return node.val;
+    }
+    let (a, b) = rayon::join(|| tree_sum(tree, node.left), || tree_sum(tree, node.right));
+    node.val + a + b
+}
+
 impl Contender for Rayon {
     fn name(&self) -> &'static str {
         "rayon"
@@ -75,6 +87,22 @@ impl Contender for Rayon {
 
     fn fork_join(&mut self, n: u32, cutoff: u32) -> Outcome {
         Ok(self.pool.install(|| fib(n, cutoff)).into())
+    }
+
+    fn fork_join_stack(&mut self, n: u32, cutoff: u32) -> Outcome {
+        // rayon's W3 is already its stack-based join.
+        self.fork_join(n, cutoff)
+    }
+
+    fn tree_sum(&mut self, tree: &Arc<Tree>, reps: usize) -> Outcome {
+        let sum = self.pool.install(|| {
+            let mut sum = 0;
+            for _ in 0..reps {
+                sum = tree_sum(black_box(tree), 0);
+            }
+            sum
+        });
+        Ok(sum.into())
     }
 
     fn fork_join_locked(&mut self, _roots: usize, _n: u32, _cutoff: u32) -> Outcome {

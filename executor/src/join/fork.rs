@@ -18,6 +18,7 @@
 //!    it, and whoever drains a queue queues it again.
 
 use std::cell::{Cell, UnsafeCell};
+use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, Thread};
@@ -31,9 +32,10 @@ pub(crate) struct Header {
     /// Set by the thread that ran a published fork, once the result is
     /// written. The frame may be gone right after (premise 3).
     done: AtomicBool,
-    /// The joining thread, unparked when `done` is set. Written before the
-    /// fork is published, read by its runner only.
-    owner: UnsafeCell<Option<Thread>>,
+    /// The joining thread (in its worker's `ForkStack`), unparked when
+    /// `done` is set. Written before the fork is published, read by its
+    /// runner only.
+    owner: Cell<*const Thread>,
     /// Pushed on the deque (owner thread only).
     published: Cell<bool>,
     /// The next older frame on this worker's `ForkStack` (owner thread only).
@@ -61,12 +63,14 @@ impl Header {
 
 /// The frame of one `join`'s second half, on the joining thread's stack.
 /// `repr(C)` with the header first: a pointer to the header is a pointer
-/// to the frame.
+/// to the frame. Nothing in it needs dropping (the fast path pays for no
+/// drop glue): `func` is moved out exactly once, by whoever runs the
+/// fork, and `result` is written by a thief and read once by the owner.
 #[repr(C)]
 pub(crate) struct Fork<B, R> {
     header: Header,
-    func: UnsafeCell<Option<B>>,
-    result: UnsafeCell<Option<Result<R, Payload>>>,
+    func: UnsafeCell<MaybeUninit<B>>,
+    result: UnsafeCell<MaybeUninit<Result<R, Payload>>>,
 }
 
 impl<B, R> Fork<B, R>
@@ -79,13 +83,13 @@ where
             header: Header {
                 execute: Self::execute,
                 done: AtomicBool::new(false),
-                owner: UnsafeCell::new(None),
+                owner: Cell::new(ptr::null()),
                 published: Cell::new(false),
                 older: Cell::new(ptr::null()),
                 newer: Cell::new(ptr::null()),
             },
-            func: UnsafeCell::new(Some(func)),
-            result: UnsafeCell::new(None),
+            func: UnsafeCell::new(MaybeUninit::new(func)),
+            result: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 
@@ -95,20 +99,25 @@ where
 
     /// Runs the second half on the joining thread itself: it was never
     /// published, or was taken back off the deque before anyone stole it.
-    pub(crate) fn run_inline(&self) -> Result<R, Payload> {
-        // SAFETY: the fork is not in any queue (never published, or popped
-        // back by its owner, who is this thread), so nothing else touches
-        // `func`.
-        let func = unsafe { (*self.func.get()).take() };
-        unwind::catch(func.expect("a fork runs once"))
+    ///
+    /// # Safety
+    ///
+    /// Called at most once per frame, and only when the fork is in no
+    /// queue and no other thread took it: its `func` is still there.
+    pub(crate) unsafe fn run_inline(&self) -> R {
+        // SAFETY: nothing else touches `func` (the fork is in no queue and
+        // was not taken), and this is its one move out (the contract).
+        let func = unsafe { (*self.func.get()).assume_init_read() };
+        func()
     }
 
     /// The result a thief left, once `header().is_done()`.
     pub(crate) fn take_result(&self) -> Result<R, Payload> {
         debug_assert!(self.header.is_done());
-        // SAFETY: `done` was seen set with Acquire, after the runner's
-        // last write to `result`; the runner touches the frame no more.
-        unsafe { (*self.result.get()).take() }.expect("a done fork left its result")
+        // SAFETY: `done` was seen set with Acquire, after the runner wrote
+        // `result`, and the runner touches the frame no more; the owner
+        // takes the result once (it calls this once, after its wait).
+        unsafe { (*self.result.get()).assume_init_read() }
     }
 
     /// Runs a published fork on the thread that took it off a queue.
@@ -120,18 +129,20 @@ where
     /// `ForkRef` that was queued for it.
     unsafe fn execute(header: NonNull<Header>, mark: Option<&AtomicUsize>) {
         let this = header.cast::<Self>().as_ptr();
-        // SAFETY: the frame is alive until `done` is set (premise 2), and
-        // only this thread touches `func` and `result` until then: its
-        // owner waits for `done` or took nothing back (it could not pop
-        // the `ForkRef` we hold).
+        // SAFETY: (1) the frame is alive until `done` is set (premise 2);
+        // (2) only this thread touches `func` and `result` until then: the
+        // owner waits for `done`, having found nothing to take back (we
+        // hold the one `ForkRef`), and this is `func`'s one move out;
+        // (3) `owner` points at the `Thread` in the owner's `ForkStack`,
+        // which outlives the join (its worker runs the waiting task).
         let (func, owner) = unsafe {
-            let func = (*(*this).func.get()).take().expect("a fork runs once");
+            let func = (*(*this).func.get()).assume_init_read();
             let owner = (*(*this).header.owner.get()).clone();
-            (func, owner.expect("a published fork knows its owner"))
+            (func, owner)
         };
         let result = unwind::catch(func);
         // SAFETY: as above; nothing else reads `result` before `done`.
-        unsafe { *(*this).result.get() = Some(result) };
+        unsafe { (*(*this).result.get()).write(result) };
         if let Some(mark) = mark {
             // The frame's address may name another frame once `done` is
             // set: the help-under mark goes first.
@@ -184,18 +195,20 @@ impl ForkRef {
 pub(crate) struct ForkStack {
     newest: Cell<*const Header>,
     oldest_unpublished: Cell<*const Header>,
-}
-
-impl Default for ForkStack {
-    fn default() -> Self {
-        ForkStack {
-            newest: Cell::new(ptr::null()),
-            oldest_unpublished: Cell::new(ptr::null()),
-        }
-    }
+    /// The worker's thread, for thieves to unpark.
+    thread: Thread,
 }
 
 impl ForkStack {
+    /// The (empty) stack of the current thread.
+    pub(crate) fn for_current_thread() -> Self {
+        ForkStack {
+            newest: Cell::new(ptr::null()),
+            oldest_unpublished: Cell::new(ptr::null()),
+            thread: thread::current(),
+        }
+    }
+
     /// Puts a new frame on top.
     ///
     /// # Safety
@@ -236,10 +249,7 @@ impl ForkStack {
         // SAFETY: frames on the stack are alive (`push`'s contract).
         let header = unsafe { &*oldest };
         header.published.set(true);
-        // SAFETY: the frame is not published yet (we are its owner thread,
-        // and it enters the deque only after this returns), so no other
-        // thread reads `owner`.
-        unsafe { *header.owner.get() = Some(thread::current()) };
+        header.owner.set(&self.thread);
         let next = if ptr::eq(oldest, self.newest.get()) {
             ptr::null()
         } else {

@@ -139,22 +139,32 @@ where
     ctx.publish_if_wanted();
     let ra = unwind::catch(a);
     ctx.forks.pop(header);
-    let rb = if header.is_published() {
-        // A thief may hold the frame: until it is done or taken back, an
-        // unwinding here would free it under the thief (premise 2 of
-        // `fork.rs`).
-        let guard = AbortIfPanic("join waiting for its forked half");
-        let rb = if take_back(ctx, header.addr()) {
-            fork.run_inline()
-        } else {
-            blocking::wait_until(&ForkWait { ctx, header }, Deadline::Never);
-            fork.take_result()
+    if !header.is_published() {
+        // SAFETY: never published, so in no queue: `func` is still here,
+        // and this is its one run.
+        return match ra {
+            // `a` finished: `b`'s panic, if any, may go straight up.
+            Ok(ra) => (ra, unsafe { fork.run_inline() }),
+            Err(payload) => {
+                // Both halves run, then the first panic goes up.
+                drop(unwind::catch(|| unsafe { fork.run_inline() }));
+                panic::resume_unwind(payload)
+            }
         };
-        guard.disarm();
-        rb
+    }
+    // A thief may hold the frame: until it is done or taken back, an
+    // unwinding here would free it under the thief (premise 2 of
+    // `fork.rs`).
+    let guard = AbortIfPanic("join waiting for its forked half");
+    let rb = if take_back(ctx, header.addr()) {
+        // SAFETY: popped back off our own deque before anyone took it:
+        // in no queue now, and not run.
+        unwind::catch(|| unsafe { fork.run_inline() })
     } else {
-        fork.run_inline()
+        blocking::wait_until(&ForkWait { ctx, header }, Deadline::Never);
+        fork.take_result()
     };
+    guard.disarm();
     both(ra, rb)
 }
 

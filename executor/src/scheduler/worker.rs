@@ -86,6 +86,7 @@ pub(crate) fn is_worker_of(registry: &Arc<Registry>) -> bool {
 /// The worker running on this thread, of any pool, without touching its
 /// reference count: valid for as long as the caller runs on this thread
 /// inside a task (the worker outlives every task it runs).
+#[inline]
 pub(crate) fn current_ptr() -> *const WorkerCtx {
     CURRENT_PTR.try_with(Cell::get).unwrap_or(std::ptr::null())
 }
@@ -113,7 +114,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         next_victim: Cell::new(index + 1),
         searches: Cell::new(0),
         searching_at_start: Cell::new(true),
-        forks: ForkStack::default(),
+        forks: ForkStack::for_current_thread(),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
     CURRENT_PTR.with(|c| c.set(Rc::as_ptr(&ctx)));
