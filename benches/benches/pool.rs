@@ -1,6 +1,6 @@
 //! criterion micro-benchmarks of `executor` through its public API:
-//! submit, submit+result, a steal, and the per-item cost of `map`, each beside
-//! the nearest rayon operation for scale. Short measurement times so that
+//! submit, submit+result, a steal, the per-item cost of `map` and a tree of
+//! `join`s, each beside the nearest rayon operation for scale. Short measurement times so that
 //! `cargo bench -p executor-bench` finishes in a couple of minutes.
 
 use std::hint::black_box;
@@ -142,12 +142,70 @@ fn map_per_item(c: &mut Criterion) {
     g.finish();
 }
 
+/// A `join` at every inner node of a 1,023-node binary tree (W6's small
+/// size), timed inside the pool: criterion reports the time per tree,
+/// beside `rayon::join` and the plain recursion. Per-join overhead is
+/// (pool - sequential) / 511.
+fn join_tree(c: &mut Criterion) {
+    const DEPTH: u32 = 10;
+    fn seq(depth: u32) -> u64 {
+        if depth == 1 {
+            return 1;
+        }
+        seq(black_box(depth - 1)) + seq(black_box(depth - 1)) + 1
+    }
+    fn ours(depth: u32) -> u64 {
+        if depth == 1 {
+            return 1;
+        }
+        let (a, b) = executor::join(|| ours(black_box(depth - 1)), || ours(black_box(depth - 1)));
+        a + b + 1
+    }
+    fn theirs(depth: u32) -> u64 {
+        if depth == 1 {
+            return 1;
+        }
+        let (a, b) = rayon::join(|| theirs(black_box(depth - 1)), || theirs(black_box(depth - 1)));
+        a + b + 1
+    }
+    let workers = num_cpus::get();
+    let exec = pool(workers);
+    let ray = rayon_pool(workers);
+    let mut g = c.benchmark_group("join tree 2^10-1");
+    g.bench_function("sequential", |b| b.iter(|| seq(DEPTH)));
+    g.bench_function("executor join", |b| {
+        b.iter_custom(|iters| {
+            exec.submit(move || {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(ours(DEPTH));
+                }
+                start.elapsed()
+            })
+            .result()
+            .expect("join task")
+        });
+    });
+    g.bench_function("rayon join", |b| {
+        b.iter_custom(|iters| {
+            ray.install(|| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(theirs(DEPTH));
+                }
+                start.elapsed()
+            })
+        });
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    targets = submit, submit_result, steal, map_per_item
+    targets = submit, submit_result, steal, map_per_item, join_tree
 }
 criterion_main!(benches);

@@ -1,6 +1,7 @@
-//! "One allocation per task on the hot path": counts the heap allocations a
-//! submitting thread makes per `submit` (closure, state and result slot
-//! together in one block), with a counting global allocator.
+//! "One allocation per task on the hot path" and "no allocation per `join`":
+//! counts the heap allocations a submitting thread makes per `submit`
+//! (closure, state and result slot together in one block), and a joining
+//! worker per `join`, with a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -13,6 +14,8 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     /// Only allocations made by the thread under test are counted.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations this thread made while counting (tests run in parallel).
+    static MINE: Cell<usize> = const { Cell::new(0) };
 }
 
 // SAFETY: every method forwards to `System` unchanged; the counter is a side
@@ -22,6 +25,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if COUNTING.with(Cell::get) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            MINE.with(|n| n.set(n.get() + 1));
         }
         // SAFETY: forwarded with the caller's own (valid) layout.
         unsafe { System.alloc(layout) }
@@ -71,4 +75,43 @@ fn submit_allocates_once_per_task() {
     );
     let sum: usize = handles.into_iter().map(|h| h.result().unwrap()).sum();
     assert_eq!(sum, N * (N - 1) / 2);
+}
+
+/// `join` on a worker allocates nothing: the second half waits in a frame
+/// on the stack, published (pushed by pointer) only when another worker
+/// asks. Counted on the joining worker itself, with a two-worker pool so
+/// that forks are published and stolen too.
+#[test]
+fn join_on_a_worker_allocates_nothing() {
+    fn tree(depth: u32) -> u64 {
+        if depth == 0 {
+            return 1;
+        }
+        let (a, b) = executor::join(|| tree(depth - 1), || tree(depth - 1));
+        a + b
+    }
+    for workers in [1, 2] {
+        let pool = executor::ThreadPoolExecutor::builder()
+            .max_workers(workers)
+            .min_workers(workers)
+            .build()
+            .unwrap();
+        let (allocations, sum) = pool
+            .submit(|| {
+                // Warm up: the deque's first buffer, thread-locals.
+                tree(12);
+                let before = MINE.with(Cell::get);
+                COUNTING.with(|c| c.set(true));
+                let sum = tree(16);
+                COUNTING.with(|c| c.set(false));
+                (MINE.with(Cell::get) - before, sum)
+            })
+            .result()
+            .unwrap();
+        assert_eq!(sum, 1 << 16);
+        assert_eq!(
+            allocations, 0,
+            "{allocations} allocations on the joining worker for 65,535 joins ({workers} workers)"
+        );
+    }
 }
