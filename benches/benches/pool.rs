@@ -165,7 +165,10 @@ fn join_tree(c: &mut Criterion) {
         if depth == 1 {
             return 1;
         }
-        let (a, b) = rayon::join(|| theirs(black_box(depth - 1)), || theirs(black_box(depth - 1)));
+        let (a, b) = rayon::join(
+            || theirs(black_box(depth - 1)),
+            || theirs(black_box(depth - 1)),
+        );
         a + b + 1
     }
     let workers = num_cpus::get();

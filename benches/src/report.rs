@@ -266,7 +266,11 @@ pub fn targets(results: &Results, config: &Config) -> Vec<TargetCheck> {
         &|r| r <= 1.0,
         "x",
     );
-    for m in [Metric::TreeSumSmall, Metric::TreeSumMedium, Metric::TreeSumLarge] {
+    for m in [
+        Metric::TreeSumSmall,
+        Metric::TreeSumMedium,
+        Metric::TreeSumLarge,
+    ] {
         let k = config.sizes.w6_depths[w6_index(m)];
         push(
             &format!("W6 k={k} ≤ 1.0x rayon::join"),

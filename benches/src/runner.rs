@@ -384,7 +384,11 @@ fn run_one(
             for (k, (tree, want)) in expect.trees.iter().enumerate() {
                 let reps = sizes.w6_reps[k];
                 let result = timed(pool, &|p| p.tree_sum(tree, reps)).map(|(t, sum)| {
-                    check(sum, *want, &format!("W6 (2^{} - 1 nodes)", sizes.w6_depths[k]));
+                    check(
+                        sum,
+                        *want,
+                        &format!("W6 (2^{} - 1 nodes)", sizes.w6_depths[k]),
+                    );
                     (t / reps as u32, 1, 1)
                 });
                 out.push((metrics[k], result));

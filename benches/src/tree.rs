@@ -27,7 +27,10 @@ pub struct Tree {
 impl Tree {
     /// The tree of `depth` levels (`depth >= 1`), node `i` holding `i % 7 + 1`.
     pub fn new(depth: u32) -> Tree {
-        assert!((1..=30).contains(&depth), "tree depth {depth} out of 1..=30");
+        assert!(
+            (1..=30).contains(&depth),
+            "tree depth {depth} out of 1..=30"
+        );
         let n = (1usize << depth) - 1;
         let mut nodes = Vec::with_capacity(n);
         fn fill(nodes: &mut Vec<Node>, depth: u32) {

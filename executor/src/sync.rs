@@ -6,14 +6,14 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::atomic::{fence, AtomicUsize, Ordering},
+    sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering},
     sync::{Mutex, MutexGuard},
     thread,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::{
-    sync::atomic::{fence, AtomicUsize, Ordering},
+    sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering},
     sync::Mutex,
     thread,
 };

@@ -88,7 +88,9 @@ fn wide_and_deep_joins_on_many_workers() {
 #[test]
 fn join_on_a_one_worker_pool_never_deadlocks() {
     let pool = pool(1);
-    let got = within(HANG, "one-worker join", move || on(&pool, || sum(0, 50_000)));
+    let got = within(HANG, "one-worker join", move || {
+        on(&pool, || sum(0, 50_000))
+    });
     assert_eq!(got, expected(50_000));
 }
 
@@ -113,7 +115,9 @@ fn join_on_a_worker_of_another_pool_runs_on_the_given_pool() {
     let inner = Arc::new(pool(2));
     let inner2 = Arc::clone(&inner);
     let got = within(HANG, "cross-pool join", move || {
-        on(&outer, move || inner2.join(|| sum(0, 100), || sum(100, 200)))
+        on(&outer, move || {
+            inner2.join(|| sum(0, 100), || sum(100, 200))
+        })
     });
     assert_eq!(got, (expected(100), expected(200) - expected(100)));
     drop(inner);
@@ -168,7 +172,10 @@ fn panics_deep_in_a_tree_are_carried_up() {
             assert!(bad != 0, "leaf {bad}");
             return 1;
         }
-        let (a, b) = join(|| tree(depth - 1, bad), || tree(depth - 1, bad.wrapping_sub(1)));
+        let (a, b) = join(
+            || tree(depth - 1, bad),
+            || tree(depth - 1, bad.wrapping_sub(1)),
+        );
         a + b
     }
     let pool = pool(2);
@@ -188,7 +195,12 @@ fn join_inside_tasks_that_wait_on_handles() {
                 .map(|i| p.submit(move || sum(0, 1000 * (i + 1))))
                 .collect();
             let (a, b) = join(
-                || handles.into_iter().map(|h| h.result().unwrap()).sum::<u64>(),
+                || {
+                    handles
+                        .into_iter()
+                        .map(|h| h.result().unwrap())
+                        .sum::<u64>()
+                },
                 || {
                     let p2 = Arc::clone(&p);
                     p.submit(move || p2.join(|| sum(0, 500), || sum(0, 700)))
@@ -338,7 +350,9 @@ fn stress_many_trees_on_many_workers() {
     let pool = Arc::new(pool(8));
     for round in 0..200_u64 {
         let p = Arc::clone(&pool);
-        let got = within(HANG, "stress tree", move || on(&p, move || sum(0, 100_000 + round)));
+        let got = within(HANG, "stress tree", move || {
+            on(&p, move || sum(0, 100_000 + round))
+        });
         assert_eq!(got, expected(100_000 + round));
     }
 }

@@ -60,7 +60,10 @@ impl Contender for Chili {
     }
 
     fn note(&self) -> Option<String> {
-        Some("chili 0.2 (heartbeat scheduling, default 100 µs heartbeat): W3-join and W6 only".into())
+        Some(
+            "chili 0.2 (heartbeat scheduling, default 100 µs heartbeat): W3-join and W6 only"
+                .into(),
+        )
     }
 
     fn spawn_wait(&mut self, _n: usize) -> Outcome {

@@ -20,9 +20,10 @@
 use std::cell::{Cell, UnsafeCell};
 use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::{self, Thread};
+use std::sync::atomic::AtomicUsize;
 
+use crate::sync::thread::{self, Thread};
+use crate::sync::{AtomicBool, Ordering};
 use crate::unwind::{self, Payload};
 
 /// What every fork frame starts with, whatever its closure's type.
@@ -232,7 +233,10 @@ impl ForkStack {
 
     /// Takes the newest frame, `header`, off again.
     pub(crate) fn pop(&self, header: &Header) {
-        debug_assert!(ptr::eq(self.newest.get(), header), "forks pop in LIFO order");
+        debug_assert!(
+            ptr::eq(self.newest.get(), header),
+            "forks pop in LIFO order"
+        );
         self.newest.set(header.older.get());
         if ptr::eq(self.oldest_unpublished.get(), header) {
             self.oldest_unpublished.set(ptr::null());

@@ -24,7 +24,7 @@
 //! From a thread that is not a worker of the pool, `join` runs `a` on the
 //! calling thread and `b` as a scoped task of the pool.
 
-mod fork;
+pub(crate) mod fork;
 #[cfg(test)]
 mod tests;
 

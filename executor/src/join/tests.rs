@@ -29,7 +29,10 @@ fn fork_stack_publishes_oldest_first() {
     let second = stack.take_oldest_unpublished().expect("f2");
     assert_eq!(second.addr(), f2.header().addr());
     stack.pop(f3.header());
-    assert!(stack.take_oldest_unpublished().is_none(), "f3 is gone, f1 and f2 published");
+    assert!(
+        stack.take_oldest_unpublished().is_none(),
+        "f3 is gone, f1 and f2 published"
+    );
     stack.pop(f2.header());
     stack.pop(f1.header());
     assert!(f1.header().is_published() && f2.header().is_published());

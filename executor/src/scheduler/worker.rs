@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker};
 
@@ -30,6 +30,12 @@ const SPIN_ROUNDS: u32 = 7;
 /// One search in this many tries the other workers' deques before the
 /// injector (see `WorkerCtx::find_work`).
 const STEAL_FIRST_EVERY: u32 = 61;
+/// How often a searching worker asks busy ones to publish `join` halves
+/// (see `request_work`): about chili's and Spice's heartbeat.
+const REQUEST_INTERVAL: Duration = Duration::from_micros(100);
+/// Spins (CPU pause hints) a waiter gives the worker it asked for work
+/// under its target before it looks again (see `help_under`): a few µs.
+const HELP_SPINS: u32 = 256;
 /// Rounds of `yield_now` after spinning, before parking.
 const YIELD_ROUNDS: u32 = 32;
 
@@ -56,6 +62,8 @@ pub(crate) struct WorkerCtx {
     /// True until the first `next_job`: `Registry::start_worker` counted
     /// this worker as searching before the thread ran.
     searching_at_start: Cell<bool>,
+    /// When this worker, searching, last asked the others for work.
+    last_request: Cell<Option<Instant>>,
     /// The `join`s in progress on this thread whose second half is not
     /// published yet (see `crate::join`).
     pub(crate) forks: ForkStack,
@@ -114,6 +122,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
         next_victim: Cell::new(index + 1),
         searches: Cell::new(0),
         searching_at_start: Cell::new(true),
+        last_request: Cell::new(None),
         forks: ForkStack::for_current_thread(),
     });
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(&ctx)));
@@ -335,7 +344,18 @@ impl WorkerCtx {
 
     /// Asks the other workers to publish the oldest `join` half they keep
     /// unpublished (see `crate::join`): a flag each reads at its next fork.
+    /// At most once per `REQUEST_INTERVAL`: a published half that is stolen
+    /// costs its owner a wait and the thief its cache misses, which a tiny
+    /// fork-join tree does not pay back (the heartbeat of heartbeat
+    /// scheduling, here on the idle side, whose time is free).
     fn request_work(&self) {
+        let now = Instant::now();
+        if let Some(last) = self.last_request.get() {
+            if now.saturating_duration_since(last) < REQUEST_INTERVAL {
+                return;
+            }
+        }
+        self.last_request.set(Some(now));
         let registry = &*self.registry;
         for i in 0..registry.scan_bound() {
             if i != self.index {
@@ -520,9 +540,17 @@ impl WorkerCtx {
         };
         if stealer.is_empty() {
             // The worker running `target` may hold `join` halves under it
-            // unpublished: ask for one.
+            // unpublished: ask for one, and give it a moment (it publishes
+            // at its next fork, usually within nanoseconds) before the wait
+            // parks, which would leave that half alone for the grace period.
             if let Some(slot) = registry.used_slot(victim) {
                 slot.request_work();
+                for _ in 0..HELP_SPINS {
+                    if !stealer.is_empty() || ready() {
+                        break;
+                    }
+                    std::hint::spin_loop();
+                }
             }
         }
         let mut ran = false;

@@ -418,3 +418,53 @@ fn loom_blocking_worker_vs_submit_starts_a_spare() {
         );
     });
 }
+
+/// A `join`'s published half, run by a thief, against its owner waiting
+/// for it: the owner sees the result once it sees `done`, is never left
+/// parked (the thief unparks it after `done`, with a `Thread` it read
+/// before), and a half taken back by its owner never runs twice.
+#[test]
+fn loom_fork_done_vs_owner_wait() {
+    use crate::join::fork::{Fork, ForkStack};
+    loom::model(|| {
+        let stack = ForkStack::for_current_thread();
+        let fork = Fork::new(|| 7_u64);
+        // SAFETY: `fork` stays in this frame until the model ends, and is
+        // popped before then.
+        unsafe { stack.push(fork.header()) };
+        let published = stack.take_oldest_unpublished().expect("one frame");
+        let (queue_tx, queue_rx) = loom::sync::mpsc::channel();
+        queue_tx.send(published).unwrap();
+        // The thief: takes the fork off the "queue" if the owner has not.
+        let queue = Arc::new(loom::sync::Mutex::new(Some(queue_rx)));
+        let thief_queue = Arc::clone(&queue);
+        let thief = thread::spawn(move || {
+            let job = thief_queue
+                .lock()
+                .unwrap()
+                .take()
+                .and_then(|rx| rx.try_recv().ok());
+            if let Some(job) = job {
+                job.execute(None);
+            }
+        });
+        stack.pop(fork.header());
+        // The owner: take it back, or wait for it.
+        let mine = queue
+            .lock()
+            .unwrap()
+            .take()
+            .and_then(|rx| rx.try_recv().ok());
+        let result = if mine.is_some() {
+            // SAFETY: taken back before the thief got it: it runs here, once.
+            unsafe { fork.run_inline() }
+        } else {
+            while !fork.header().is_done() {
+                thread::park();
+            }
+            fork.take_result().ok().expect("the fork did not panic")
+        };
+        assert_eq!(result, 7);
+        thief.join().unwrap();
+    });
+}
