@@ -140,13 +140,14 @@ where
     let ra = unwind::catch(a);
     ctx.forks.pop(header);
     if !header.is_published() {
-        // SAFETY: never published, so in no queue: `func` is still here,
-        // and this is its one run.
         return match ra {
             // `a` finished: `b`'s panic, if any, may go straight up.
+            // SAFETY: never published, so in no queue: `func` is still
+            // here, and this is its one run.
             Ok(ra) => (ra, unsafe { fork.run_inline() }),
             Err(payload) => {
                 // Both halves run, then the first panic goes up.
+                // SAFETY: as above (the other arm).
                 drop(unwind::catch(|| unsafe { fork.run_inline() }));
                 panic::resume_unwind(payload)
             }
