@@ -41,8 +41,6 @@ pub(crate) struct Header {
     published: Cell<bool>,
     /// The next older frame on this worker's `ForkStack` (owner thread only).
     older: Cell<*const Header>,
-    /// The next newer frame, valid while this frame is not the newest.
-    newer: Cell<*const Header>,
 }
 
 impl Header {
@@ -87,7 +85,6 @@ where
                 owner: Cell::new(ptr::null()),
                 published: Cell::new(false),
                 older: Cell::new(ptr::null()),
-                newer: Cell::new(ptr::null()),
             },
             func: UnsafeCell::new(MaybeUninit::new(func)),
             result: UnsafeCell::new(MaybeUninit::uninit()),
@@ -185,17 +182,17 @@ impl ForkRef {
     }
 }
 
-/// The frames of the `join`s in progress on one worker, oldest to newest,
-/// as far as they are still unpublished: a fork is kept as a few stores
-/// on the stack and published only when another worker asks for work
+/// The frames of the `join`s in progress on one worker, newest first: a
+/// fork is kept as two stores on the stack (link in, link out) and
+/// published only when another worker asks for work
 /// (`WorkerCtx::publish_if_wanted`), oldest first, since the oldest half
 /// is the largest.
 ///
-/// Published frames are always the oldest ones, so the unpublished ones
-/// are the newest: from `oldest_unpublished` up to `newest`.
+/// Published frames are always the oldest ones, so the unpublished ones are
+/// the newest: publishing walks down from `newest` to the first published
+/// frame (a rare path, as deep as the recursion at most).
 pub(crate) struct ForkStack {
     newest: Cell<*const Header>,
-    oldest_unpublished: Cell<*const Header>,
     /// The worker's thread, for thieves to unpark.
     thread: Thread,
 }
@@ -205,7 +202,6 @@ impl ForkStack {
     pub(crate) fn for_current_thread() -> Self {
         ForkStack {
             newest: Cell::new(ptr::null()),
-            oldest_unpublished: Cell::new(ptr::null()),
             thread: thread::current(),
         }
     }
@@ -217,49 +213,39 @@ impl ForkStack {
     /// `header` stays where it is, alive, until `pop(header)`, which the
     /// caller makes before it returns or unwinds, in LIFO order with every
     /// other push on this worker.
+    #[inline]
     pub(crate) unsafe fn push(&self, header: &Header) {
-        let newest = self.newest.get();
-        header.older.set(newest);
-        if !newest.is_null() {
-            // SAFETY: `newest` was pushed and not popped yet, so it is alive
-            // (this function's contract, for the earlier push).
-            unsafe { (*newest).newer.set(header) };
-        }
+        header.older.set(self.newest.get());
         self.newest.set(header);
-        if self.oldest_unpublished.get().is_null() {
-            self.oldest_unpublished.set(header);
-        }
     }
 
     /// Takes the newest frame, `header`, off again.
+    #[inline]
     pub(crate) fn pop(&self, header: &Header) {
         debug_assert!(
             ptr::eq(self.newest.get(), header),
             "forks pop in LIFO order"
         );
         self.newest.set(header.older.get());
-        if ptr::eq(self.oldest_unpublished.get(), header) {
-            self.oldest_unpublished.set(ptr::null());
-        }
     }
 
     /// Marks the oldest unpublished frame published and returns its
     /// reference for the deque.
     pub(crate) fn take_oldest_unpublished(&self) -> Option<ForkRef> {
-        let oldest = self.oldest_unpublished.get();
-        if oldest.is_null() {
-            return None;
+        let mut oldest: Option<&Header> = None;
+        let mut frame = self.newest.get();
+        while !frame.is_null() {
+            // SAFETY: frames on the stack are alive (`push`'s contract).
+            let header = unsafe { &*frame };
+            if header.published.get() {
+                break;
+            }
+            oldest = Some(header);
+            frame = header.older.get();
         }
-        // SAFETY: frames on the stack are alive (`push`'s contract).
-        let header = unsafe { &*oldest };
+        let header = oldest?;
         header.published.set(true);
         header.owner.set(&self.thread);
-        let next = if ptr::eq(oldest, self.newest.get()) {
-            ptr::null()
-        } else {
-            header.newer.get()
-        };
-        self.oldest_unpublished.set(next);
         Some(ForkRef(NonNull::from(header)))
     }
 }
