@@ -131,7 +131,11 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(parent.result().unwrap(), 42);
     /// ```
     pub fn result(mut self) -> Result<T, TaskError> {
-        self.wait();
+        // A task already done (the common case when collecting many
+        // results) needs none of the wait's machinery.
+        if !self.done() {
+            self.wait();
+        }
         self.take()
     }
 

@@ -14,7 +14,7 @@ use crate::handle::TaskHandle;
 use crate::scheduler::registry::Registry;
 use crate::scheduler::worker;
 use crate::stats::Stats;
-use crate::task::{FnTask, Job};
+use crate::task::FnTask;
 
 /// A pool of worker threads that run submitted closures and async tasks:
 /// Python's `concurrent.futures.ThreadPoolExecutor`, work-stealing.
@@ -194,10 +194,10 @@ impl ThreadPoolExecutor {
             // shutdown drains the pool, so running work can finish its subtasks;
             // never counted against the queue capacity (a worker blocked on
             // its own full queue would deadlock).
-            let task = FnTask::new(f, name, None);
-            let handle = TaskHandle::new(task.clone(), registry.id());
+            let (job, task) = FnTask::queued(f, name, None);
+            let handle = TaskHandle::new(task, registry.id());
             ctx.count_submitted();
-            ctx.push(Job::Task(task));
+            ctx.push(job);
             registry.notify();
             return Ok(handle);
         }
@@ -214,10 +214,10 @@ impl ThreadPoolExecutor {
         };
         // The task carries its place and frees it when it starts or is
         // resolved unrun (cancelled, rejected below, drained by shutdown).
-        let task = FnTask::new(f, name, place);
-        let handle = TaskHandle::new(task.clone(), registry.id());
+        let (job, task) = FnTask::queued(f, name, place);
+        let handle = TaskHandle::new(task, registry.id());
         registry.count_submitted();
-        registry.injector.push(Job::Task(task));
+        registry.injector.push(job);
         registry.notify();
         if let Some(refusal) = registry.closed_after_submit() {
             registry.refuse_after_submit(refusal, |r| handle.abort(r));

@@ -13,7 +13,7 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use super::core::Core;
+use super::core::{Core, CoreRef};
 use super::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
@@ -337,7 +337,7 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    fn core(&self) -> &Core<Fut::Output> {
+    fn core(&self) -> &dyn CoreRef<Fut::Output> {
         &self.core
     }
 

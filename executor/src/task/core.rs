@@ -19,6 +19,7 @@
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::layout::{Extras, Labelled, Slot};
 use super::state::{Lifecycle, Snapshot};
 use crate::capacity::Capacity;
 use crate::error::Outcome;
@@ -57,44 +58,73 @@ impl Waiters {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct CallbackKey(usize);
 
-pub(crate) struct Core<T> {
+/// A task's state, waiters and slot. `B` is the body the slot holds until
+/// the task starts (a closure task's closure; `()` for tasks that keep
+/// their body elsewhere), `X` its name and queue place (see `layout.rs`).
+pub(crate) struct Core<T, B = (), X = Labelled> {
     state: AtomicUsize,
-    name: Option<&'static str>,
     /// Boxed so a task nobody waits on carries one word here, not three vectors.
     waiters: Mutex<Option<Box<Waiters>>>,
-    output: UnsafeCell<Option<Result<T, Panic>>>,
-    /// The queue place this task holds while `SCHEDULED`, if it was queued
-    /// from outside a pool with a `queue_capacity`.
-    place: Option<Arc<Capacity>>,
+    /// The body until the task starts, then its output (see `Slot`).
+    slot: UnsafeCell<Slot<B, T>>,
+    /// The name, and the queue place this task holds while `SCHEDULED` if it
+    /// was queued from outside a pool with a `queue_capacity`.
+    extras: X,
 }
 
-// SAFETY: `output` is the only field that is not `Sync` on its own. It is
-// written once by the runner while the state is RUNNING and read once by the
+// SAFETY: `slot` is the only field that is not `Sync` on its own. (1) Its
+// body is taken once, by the one party that moved the state out of
+// SCHEDULED (a compare-exchange in `transition`). (2) Its output is written
+// once by the runner while the state is RUNNING and read once by the
 // handle's owner after a terminal state was observed with `Acquire`, which
-// pairs with the `AcqRel` swap in `finish`; the two never overlap. The value
-// moves between threads, hence `T: Send`.
-unsafe impl<T: Send> Sync for Core<T> {}
+// pairs with the `AcqRel` swap in `finish`. No two of these overlap. The
+// body and the value move between threads, hence `B: Send` and `T: Send`.
+unsafe impl<T: Send, B: Send, X: Extras> Sync for Core<T, B, X> {}
 
 impl<T> Core<T> {
-    /// A task born in `stage` (`Scheduled`, or refused at once), holding
-    /// queue place `place` (which it gives back when it leaves `Scheduled`).
+    /// A task born in `stage` (`Scheduled`, or refused at once) with no
+    /// body in its slot, holding queue place `place` (which it gives back
+    /// when it leaves `Scheduled`).
     pub(crate) fn new(
         name: Option<&'static str>,
         stage: Lifecycle,
         place: Option<Arc<Capacity>>,
     ) -> Self {
-        debug_assert!(place.is_none() || stage == Lifecycle::Scheduled);
+        Self::with_body(Labelled { name, place }, stage, None)
+    }
+}
+
+impl<T, B, X: Extras> Core<T, B, X> {
+    /// A task born in `stage` whose slot holds `body` until it starts.
+    pub(crate) fn with_body(extras: X, stage: Lifecycle, body: Option<B>) -> Self {
+        debug_assert!(extras.place().is_none() || stage == Lifecycle::Scheduled);
         Self {
             state: AtomicUsize::new(Snapshot::new(stage).0),
-            name,
             waiters: Mutex::new(None),
-            output: UnsafeCell::new(None),
-            place,
+            slot: UnsafeCell::new(body.map_or(Slot::Empty, Slot::Body)),
+            extras,
         }
     }
 
     pub(crate) fn name(&self) -> Option<&'static str> {
-        self.name
+        self.extras.name()
+    }
+
+    /// Takes the body out of the slot.
+    ///
+    /// # Safety
+    ///
+    /// The caller must have just moved the state out of SCHEDULED itself
+    /// (so it is the one party allowed in the slot until it publishes).
+    pub(crate) unsafe fn take_body(&self) -> Option<B> {
+        // SAFETY: per the contract we are the one party in the slot.
+        let slot = self
+            .slot
+            .with_mut(|slot| unsafe { std::ptr::replace(slot, Slot::Empty) });
+        match slot {
+            Slot::Body(body) => Some(body),
+            _ => None,
+        }
     }
 
     /// The current state. `Acquire`, pairing with the `AcqRel` swap in
@@ -146,7 +176,7 @@ impl<T> Core<T> {
     /// The task left `SCHEDULED`, for good: free its queue place, if any,
     /// before it runs or its waiters hear of it.
     fn left_scheduled(&self) {
-        if let Some(place) = &self.place {
+        if let Some(place) = self.extras.place() {
             place.release();
         }
     }
@@ -218,7 +248,10 @@ impl<T> Core<T> {
         // SAFETY: the caller is the runner: it won `transition_to_running`
         // (or the async equivalent), so nobody else touches `output` until
         // the terminal state below is published.
-        self.output.with_mut(|slot| unsafe { *slot = Some(output) });
+        // The slot is `Empty` here (the runner took the body), so the
+        // assignment drops nothing.
+        self.slot
+            .with_mut(|slot| unsafe { *slot = Slot::Output(output) });
         // AcqRel: the release publishes the output to anyone who then loads a
         // terminal state with `Acquire`; the acquire makes the waiter list
         // that a registering thread published with HAS_WAITERS visible here.
@@ -402,14 +435,69 @@ impl<T> Core<T> {
                 // SAFETY: per this function's contract the state is terminal
                 // (so the runner wrote the slot and will not touch it again)
                 // and we are the only reader.
-                let output = self.output.with_mut(|slot| unsafe { (*slot).take() });
+                let output = self
+                    .slot
+                    .with_mut(|slot| unsafe { std::ptr::replace(slot, Slot::Empty) });
                 match output {
-                    Some(Ok(value)) => Ok(value),
-                    Some(Err(panic)) => Err(TaskError::Panicked(panic)),
-                    None => panic!("a task's output was taken twice"),
+                    Slot::Output(Ok(value)) => Ok(value),
+                    Slot::Output(Err(panic)) => Err(TaskError::Panicked(panic)),
+                    _ => panic!("a task's output was taken twice"),
                 }
             }
         }
+    }
+}
+
+/// What a handle needs of its task's core, whatever the body and extras
+/// of the cell: the handle holds the task type-erased.
+pub(crate) trait CoreRef<T>: Send + Sync {
+    /// See [`Core::snapshot`].
+    fn snapshot(&self) -> Snapshot;
+    /// See [`Core::name`].
+    fn name(&self) -> Option<&'static str>;
+    /// See [`Core::register_thread`].
+    fn register_thread(&self) -> bool;
+    /// See [`Core::deregister_thread`].
+    fn deregister_thread(&self);
+    /// See [`Core::register_waker`].
+    fn register_waker(&self, waker: &Waker) -> bool;
+    /// See [`Core::add_callback`].
+    fn add_callback(&self, callback: Callback) -> Option<CallbackKey>;
+    /// See [`Core::remove_callback`].
+    fn remove_callback(&self, key: CallbackKey) -> bool;
+    /// See [`Core::take_output`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Core::take_output`].
+    unsafe fn take_output(&self) -> Result<T, TaskError>;
+}
+
+impl<T: Send, B: Send, X: Extras> CoreRef<T> for Core<T, B, X> {
+    fn snapshot(&self) -> Snapshot {
+        Core::snapshot(self)
+    }
+    fn name(&self) -> Option<&'static str> {
+        Core::name(self)
+    }
+    fn register_thread(&self) -> bool {
+        Core::register_thread(self)
+    }
+    fn deregister_thread(&self) {
+        Core::deregister_thread(self)
+    }
+    fn register_waker(&self, waker: &Waker) -> bool {
+        Core::register_waker(self, waker)
+    }
+    fn add_callback(&self, callback: Callback) -> Option<CallbackKey> {
+        Core::add_callback(self, callback)
+    }
+    fn remove_callback(&self, key: CallbackKey) -> bool {
+        Core::remove_callback(self, key)
+    }
+    unsafe fn take_output(&self) -> Result<T, TaskError> {
+        // SAFETY: our caller upholds the same contract.
+        unsafe { Core::take_output(self) }
     }
 }
 

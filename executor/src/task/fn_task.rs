@@ -1,25 +1,21 @@
 //! A task made from a closure: `submit(f)`.
 
-use super::core::Core;
+use super::core::{Core, CoreRef};
 use super::job::{Job, Runnable, TaskRef};
+use super::layout::{Extras, Labelled, Plain};
 use super::state::{Lifecycle, Snapshot};
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
 use crate::stats::{Ran, SlotStats};
-use crate::sync::UnsafeCell;
 use crate::unwind;
 use std::sync::Arc;
 
-pub(crate) struct FnTask<F, T> {
-    core: Core<T>,
-    func: UnsafeCell<Option<F>>,
+/// The closure lives in the core's slot until it runs (then the output
+/// does), so the cell is one `Core` and nothing else; `X` is `Plain` for a
+/// task with no name and no queue place (see `layout.rs`).
+pub(crate) struct FnTask<F, T, X = Labelled> {
+    core: Core<T, F, X>,
 }
-
-// SAFETY: `func` is touched only by the party that moved the state out of
-// SCHEDULED (the runner taking it, or the canceller dropping it); that
-// transition is a CAS, so there is exactly one such party. `F: Send` because
-// that party may be on any thread. `core` is `Sync` by its own argument.
-unsafe impl<F: Send, T: Send> Sync for FnTask<F, T> {}
 
 impl<F, T> FnTask<F, T>
 where
@@ -34,34 +30,59 @@ where
         place: Option<Arc<Capacity>>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, Lifecycle::Scheduled, place),
-            func: UnsafeCell::new(Some(func)),
+            core: Core::with_body(Labelled { name, place }, Lifecycle::Scheduled, Some(func)),
         })
+    }
+
+    /// A task to queue, as its queue entry and its handle's side: the
+    /// smallest cell that holds `name` and `place` (no bytes for them when
+    /// both are `None`, the common case).
+    pub(crate) fn queued(
+        func: F,
+        name: Option<&'static str>,
+        place: Option<Arc<Capacity>>,
+    ) -> (Job, Arc<dyn TaskRef<T>>) {
+        if name.is_none() && place.is_none() {
+            let task = Arc::new(FnTask {
+                core: Core::with_body(Plain, Lifecycle::Scheduled, Some(func)),
+            });
+            (Job::Task(task.clone()), task)
+        } else {
+            let task = Self::new(func, name, place);
+            (Job::Task(task.clone()), task)
+        }
     }
 
     /// A task refused at birth (`refusal`): it will never run.
     pub(crate) fn resolved(refusal: Refusal, name: Option<&'static str>) -> Arc<Self> {
         Arc::new(Self {
-            core: Core::new(name, refusal.into(), None),
-            func: UnsafeCell::new(None),
+            core: Core::with_body(Labelled { name, place: None }, refusal.into(), None),
         })
     }
+}
 
+impl<F, T, X> FnTask<F, T, X>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+    X: Extras,
+{
     /// Takes the closure out.
     ///
     /// # Safety
     ///
     /// The caller must have just moved the state out of SCHEDULED itself.
     unsafe fn take_func(&self) -> Option<F> {
-        // SAFETY: per the contract we are the one party allowed in `func`.
-        self.func.with_mut(|f| unsafe { (*f).take() })
+        // SAFETY: per the contract we are the one party allowed in the slot.
+        unsafe { self.core.take_body() }
     }
 }
 
-impl<F, T> Runnable for FnTask<F, T>
+impl<F, T, X> Runnable for FnTask<F, T, X>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    X: Extras,
 {
     fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
         if !self.core.transition_to_running() {
@@ -103,12 +124,13 @@ where
     }
 }
 
-impl<F, T> TaskRef<T> for FnTask<F, T>
+impl<F, T, X> TaskRef<T> for FnTask<F, T, X>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    X: Extras,
 {
-    fn core(&self) -> &Core<T> {
+    fn core(&self) -> &dyn CoreRef<T> {
         &self.core
     }
 

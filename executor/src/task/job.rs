@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::core::Core;
+use super::core::CoreRef;
 use super::state::{self, Lifecycle};
 use crate::error::Refusal;
 use crate::join::ForkRef;
@@ -24,7 +24,7 @@ pub(crate) trait Runnable: Send + Sync {
     /// The task's current state.
     fn snapshot(&self) -> state::Snapshot;
 
-    /// See [`Core::tally_cancelled`].
+    /// See [`Core::tally_cancelled`](super::core::Core::tally_cancelled).
     fn tally_cancelled(&self) -> bool;
 }
 
@@ -84,7 +84,7 @@ impl Job {
         }
     }
 
-    /// See [`Core::tally_cancelled`].
+    /// See [`Core::tally_cancelled`](super::core::Core::tally_cancelled).
     #[must_use]
     pub(crate) fn tally_cancelled(&self) -> bool {
         match self {
@@ -129,7 +129,7 @@ impl std::fmt::Debug for Job {
 /// The handle side of a task: reach the core, and abort (which has to drop
 /// the concrete body, so it lives with the concrete type).
 pub(crate) trait TaskRef<T>: Send + Sync {
-    fn core(&self) -> &Core<T>;
+    fn core(&self) -> &dyn CoreRef<T>;
 
     /// The queue side of the same task, for a waiter that claims it.
     fn job(self: Arc<Self>) -> Job;

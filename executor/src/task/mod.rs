@@ -5,6 +5,7 @@ mod async_task;
 mod core;
 mod fn_task;
 mod job;
+mod layout;
 pub(crate) mod state;
 
 pub(crate) use self::async_task::AsyncTask;
