@@ -36,18 +36,12 @@ pub struct TaskHandle<T> {
     /// The pool the task was queued on (`Registry::id`), 0 if none: only
     /// that pool's workers may claim it.
     pool: usize,
-    /// Set once `poll` returned `Ready`: the output is gone.
-    taken: bool,
 }
 
 impl<T> TaskHandle<T> {
     /// A handle to `task`, queued on the pool with id `pool` (0: never queued).
     pub(crate) fn new(task: Arc<dyn TaskRef<T>>, pool: usize) -> Self {
-        Self {
-            task,
-            pool,
-            taken: false,
-        }
+        Self { task, pool }
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -272,15 +266,13 @@ impl<T> TaskHandle<T> {
         TaskId(Arc::as_ptr(&self.task).cast::<()>() as usize)
     }
 
+    /// Takes the output. A second take (a handle polled again after it
+    /// returned `Ready`) finds the task's slot empty and panics; no flag
+    /// here, so a handle is two words and a pool id.
     fn take(&mut self) -> Result<T, TaskError> {
-        assert!(
-            !self.taken,
-            "TaskHandle polled after it returned its result"
-        );
-        self.taken = true;
         // SAFETY: (1) `self` is the only handle of the task and we hold it
-        // mutably; (2) every caller checked `done()` (an Acquire load of a
-        // terminal state) first; (3) `taken` makes this the only take.
+        // mutably, so no two takes overlap; (2) every caller checked
+        // `done()` (an Acquire load of a terminal state) first.
         unsafe { self.task.core().take_output() }
     }
 }

@@ -257,3 +257,38 @@ fn ids_of_live_tasks_are_distinct_and_stable() {
         assert_eq!(h.id(), *id, "an id does not change when the task finishes");
     }
 }
+
+/// A handle polled again after it returned its result panics, saying so,
+/// rather than returning the value twice (the output slot is empty then).
+#[test]
+fn polling_a_handle_after_its_result_panics() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .build()
+        .unwrap();
+    let mut handle = pool.submit(|| 5_u32);
+    handle.wait();
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    match Pin::new(&mut handle).poll(&mut cx) {
+        Poll::Ready(Ok(5)) => {}
+        other => panic!("expected Ready(Ok(5)), got {other:?}"),
+    }
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = Pin::new(&mut handle).poll(&mut cx);
+    }));
+    let payload = again.expect_err("a second poll must panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    assert!(
+        message.contains("polled after it returned its result"),
+        "unexpected panic message: {message:?}"
+    );
+}

@@ -30,7 +30,7 @@ fn bytes_per_pending_task() {
     };
     let (pool, gate, blocker) = blocked_pool();
     // The handles' vector is made first, at its final size, and touched,
-    // so that its pages count as the handles' own 32 (or so) bytes each
+    // so that its pages count as the handles' own 24 bytes each
     // and not as a doubling vector's slack.
     let mut handles = Vec::with_capacity(N);
     let before = resident_bytes().unwrap();

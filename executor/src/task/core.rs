@@ -419,9 +419,11 @@ impl<T, B, X: Extras> Core<T, B, X> {
     ///
     /// # Safety
     ///
-    /// The caller must own the task's handle exclusively, must have observed
-    /// a terminal state with `Acquire` (through [`Core::snapshot`]), and must
-    /// call this at most once per task.
+    /// The caller must own the task's handle exclusively (so no two takes
+    /// overlap) and must have observed a terminal state with `Acquire`
+    /// (through [`Core::snapshot`]). A second take of a finished task's
+    /// output finds the slot empty and panics; a refused task's error can
+    /// be taken again.
     pub(crate) unsafe fn take_output(&self) -> Result<T, TaskError> {
         let snapshot = self.snapshot();
         debug_assert!(snapshot.is_terminal());
@@ -441,7 +443,9 @@ impl<T, B, X: Extras> Core<T, B, X> {
                 match output {
                     Slot::Output(Ok(value)) => Ok(value),
                     Slot::Output(Err(panic)) => Err(TaskError::Panicked(panic)),
-                    _ => panic!("a task's output was taken twice"),
+                    _ => panic!(
+                        "a task's output was taken twice (a TaskHandle polled after it returned its result)"
+                    ),
                 }
             }
         }

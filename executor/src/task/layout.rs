@@ -90,4 +90,10 @@ mod tests {
         assert_eq!(size_of::<FnTask<[u64; 1], u64, Plain>>() + 16, 56);
         assert_eq!(size_of::<Plain>(), 0);
     }
+
+    /// A handle is the task's fat pointer and its pool's id: no flag.
+    #[test]
+    fn a_handle_is_three_words() {
+        assert_eq!(size_of::<crate::TaskHandle<u64>>(), 24);
+    }
 }
