@@ -1,31 +1,44 @@
-//! The tutorials' API client: many requests, at most K in flight, and each
-//! failure handled as its request completes, not at the end.
+//! The tutorials' API client: many requests, at most K in flight and at
+//! most RATE started per second, and each failure handled as its request
+//! completes, not at the end.
 //!
-//! The Python it mirrors:
+//! The Python it mirrors (a pool plus a `Semaphore` and a hand-written
+//! token bucket, or a pool of exactly K workers owned by the client):
 //!
 //! ```python
-//! with ThreadPoolExecutor(max_workers=K) as pool:       # at most K in flight
-//!     futures = {pool.submit(get, f"/item/{i}"): i for i in range(40)}
-//!     for future in as_completed(futures, timeout=10):
-//!         i = futures[future]
-//!         try:
-//!             body = future.result()
-//!         except HTTPError as e:      # the server said 500: retry later
-//!             retry.append(i)
-//!         except Exception as e:      # a bug in our client code
-//!             print(f"/item/{i} crashed: {e!r}")
+//! limit = threading.BoundedSemaphore(K)                  # at most K in flight
+//! def get_limited(path):
+//!     bucket.take()                                      # at most RATE per second
+//!     with limit:
+//!         return get(path)
+//! futures = {pool.submit(get_limited, f"/item/{i}"): i for i in range(40)}
+//! for future in as_completed(futures, timeout=10):
+//!     i = futures[future]
+//!     try:
+//!         body = future.result()
+//!     except HTTPError as e:      # the server said 500: retry later
+//!         retry.append(i)
+//!     except Exception as e:      # a bug in our client code
+//!         print(f"/item/{i} crashed: {e!r}")
 //! ```
+//!
+//! Here the client is a *view* of the application's one pool:
+//! `pool.limited(K).with_rate(RATE, 1 s)`. It shares the pool's workers
+//! with everything else, runs at most K requests at once and starts at
+//! most RATE per second (after a burst of K); requests waiting their turn
+//! hold no worker, so the pool's other work is not held up by the API's
+//! limits, and no semaphore blocks a thread.
 //!
 //! A small HTTP server runs inside the example on 127.0.0.1 (std's
 //! `TcpListener` and a hand-written handler, itself on a pool): it takes
 //! 20 ms per request, answers `500` the first time it is asked for some
 //! items, and a malformed response for others, on which the client's
-//! parser panics. The client is a pool of K workers, so at most K requests
-//! are ever in flight (the server counts them); `as_completed` hands each
-//! request back as it finishes, the 500s are retried once, and the panics
-//! arrive as `TaskError::Panicked` values while the workers carry on.
-//! (Rust's panic hook still reports each panic where it happens; the
-//! example installs a one-line hook so that the report stays short.)
+//! parser panics. The server counts requests in flight and their arrival
+//! times; `as_completed` hands each request back as it finishes, the 500s
+//! are retried once, and the panics arrive as `TaskError::Panicked` values
+//! while the workers carry on. (Rust's panic hook still reports each panic
+//! where it happens; the example installs a one-line hook so that the
+//! report stays short.)
 //!
 //! Run with `cargo run --release --example rate_limited_client`.
 
@@ -40,8 +53,10 @@ use std::time::{Duration, Instant};
 
 use executor::{as_completed, TaskError, ThreadPoolExecutor};
 
-/// Requests in flight at most: the client pool's worker count.
+/// Requests in flight at most.
 const K: usize = 4;
+/// Requests started per second at most (after a burst of K).
+const RATE: u32 = 100;
 const REQUESTS: u64 = 40;
 const SERVER_DELAY: Duration = Duration::from_millis(20);
 
@@ -52,6 +67,8 @@ const SERVER_DELAY: Duration = Duration::from_millis(20);
 struct ServerStats {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// When each request arrived.
+    arrivals: Mutex<Vec<Instant>>,
     /// How often each item was asked for (to fail only the first time).
     attempts: Mutex<HashMap<u64, u32>>,
 }
@@ -88,6 +105,7 @@ fn serve(mut stream: TcpStream, stats: &ServerStats) -> io::Result<()> {
             break;
         }
     }
+    stats.arrivals.lock().unwrap().push(Instant::now());
     let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
     thread::sleep(SERVER_DELAY);
@@ -189,15 +207,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = Arc::new(ServerStats::default());
     let addr = start_server(Arc::clone(&stats))?;
     println!(
-        "server on http://{addr}/, {} ms per request; client: {REQUESTS} requests, at most {K} in flight",
+        "server on http://{addr}/, {} ms per request; client: {REQUESTS} requests, \
+         at most {K} in flight and {RATE} per second",
         SERVER_DELAY.as_millis()
     );
 
-    // The client pool is the rate limit: K workers, so K requests at most.
-    let client = ThreadPoolExecutor::builder()
-        .max_workers(K)
-        .thread_name_prefix("client")
+    // The application's one pool, and the API client as a view of it.
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(16)
+        .thread_name_prefix("app")
         .build()?;
+    let client = pool
+        .limited(K)
+        .with_rate(RATE, Duration::from_secs(1))
+        .with_burst(K as u32);
     let start = Instant::now();
     // Each task returns its id with its result: that is Python's
     // `{future: i}` dictionary.
@@ -237,7 +260,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64() * 1e3
     );
 
-    // The retries: the same pool, the same limit.
+    // The retries: the same view, the same limits.
     let retried: Vec<_> = retry
         .iter()
         .map(|&id| client.submit(move || get(addr, &format!("/item/{id}"))))
@@ -256,5 +279,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let max_in_flight = stats.max_in_flight.load(Ordering::SeqCst);
     println!("the server saw at most {max_in_flight} requests in flight (limit {K})");
     assert!(max_in_flight <= K, "more than K requests were in flight");
+    // The token bucket's promise, as the server saw it: within any window
+    // of 100 ms, at most the burst plus 100 ms worth of tokens arrived.
+    let arrivals = stats.arrivals.lock().unwrap().clone();
+    let window = Duration::from_millis(100);
+    let most = arrivals
+        .iter()
+        .map(|&t| {
+            arrivals
+                .iter()
+                .filter(|&&u| u >= t && u < t + window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let allowed = K + (RATE as usize) / 10;
+    println!(
+        "the server saw at most {most} requests arrive within {window:?} (bucket allows {allowed})"
+    );
+    assert!(most <= allowed, "the rate limit was exceeded");
     Ok(())
 }

@@ -191,8 +191,11 @@ impl<T> TaskHandle<T> {
 
     /// The task's queue entry, if the task is still queued on pool `pool`:
     /// for a worker of that pool that waits for it and will run it inline.
+    /// A task of a limited view is claimable only by a thread running a
+    /// task of the same view (see `limited.rs`).
     pub(crate) fn claimable(&self, pool: usize) -> Option<Job> {
-        (self.pool == pool && self.snapshot().is_queued()).then(|| Arc::clone(&self.task).job())
+        let mine = self.pool == pool || crate::limited::is_current_view(self.pool);
+        (mine && self.snapshot().is_queued()).then(|| Arc::clone(&self.task).job())
     }
 
     /// Calls `f` once the task is done, with how it ended. If it already is,

@@ -74,6 +74,11 @@
 //!   `&pool` and `Arc<pool>`, so a library can take `&impl Executor` and
 //!   leave the choice of pool to the application; `AsyncExecutor` adds
 //!   `spawn`.
+//! - **Timers and limits.** [`submit_after`](ThreadPoolExecutor::submit_after)
+//!   and [`schedule_at_fixed_rate`](ThreadPoolExecutor::schedule_at_fixed_rate)
+//!   run tasks later or periodically on the pool's one timer;
+//!   [`limited`](ThreadPoolExecutor::limited) gives a [`Limited`] view
+//!   running at most k tasks at once (and optionally at most n per period).
 //! - **Shutdown.** [`ThreadPoolExecutor::shutdown`] and
 //!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
 //!   shuts it down and waits. [`ThreadPoolExecutor::stats`] gives counters
@@ -119,6 +124,8 @@
 //! | the task's exception | `TaskError::Panicked`, or an `Err` the task returns |
 //! | `CancelledError`, `BrokenThreadPool`, `RuntimeError` after shutdown | `TaskError::Cancelled`, `TaskError::Broken`, `TaskError::Rejected` |
 //! | `await asyncio.to_thread(fn)` | `pool.submit(fn).await` |
+//! | `threading.Timer(t, fn).start()` | `pool.submit_after(t, fn)` |
+//! | a `Semaphore(k)` around each task | `pool.limited(k).submit(fn)` |
 //!
 //! The guide, `docs/guide.md` in the repository, covers every
 //! `concurrent.futures` name, worker counts for I/O and CPU work,
@@ -139,6 +146,7 @@ mod error;
 mod executor_trait;
 mod handle;
 mod join;
+mod limited;
 #[cfg(feature = "macros")]
 mod macro_support;
 mod map;
@@ -151,6 +159,7 @@ mod sync;
 mod task;
 #[cfg(test)]
 mod tests;
+mod timer;
 mod unwind;
 
 pub use builder::ThreadPoolBuilder;
@@ -164,6 +173,7 @@ pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use handle::{TaskHandle, TaskId};
 pub use join::join;
+pub use limited::Limited;
 #[cfg(feature = "async")]
 pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// ```text
 /// tasks_submitted == tasks_completed + tasks_panicked + tasks_cancelled
 ///                  + tasks_rejected + tasks_broken + tasks_abandoned
-///                  + tasks_queued + tasks_running
+///                  + tasks_queued + tasks_running + tasks_delayed
 /// ```
 ///
 /// and after `shutdown(true)` nothing is queued or running.
@@ -56,6 +56,12 @@ pub struct Stats {
     /// discarded, which hold no place of a `queue_capacity`: this count may
     /// exceed the capacity).
     pub tasks_queued: usize,
+    /// Delayed and periodic tasks waiting in the pool's timer for their
+    /// due time (`submit_after`, `submit_at`, a schedule between runs);
+    /// not counted in `tasks_queued` until due. A delayed task cancelled
+    /// before it was due counts here until its due time (or shutdown), as
+    /// a cancelled queued task counts as queued until a worker discards it.
+    pub tasks_delayed: usize,
     /// Tasks being run now (a worker that waits on a handle and runs another
     /// task meanwhile counts both).
     pub tasks_running: u64,

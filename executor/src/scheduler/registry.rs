@@ -113,6 +113,11 @@ pub(crate) struct Registry {
     abandoned: AtomicU64,
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: super::live_tasks::LiveTasks,
+    /// Delayed and periodic tasks waiting for their due time.
+    pub(crate) timer: crate::timer::Timer,
+    /// Tasks waiting in the queues of limited views, and the views' runner
+    /// jobs in the pool's queues, for `stats()`.
+    pub(crate) views: crate::limited::ViewCounts,
 }
 
 impl Registry {
@@ -141,6 +146,8 @@ impl Registry {
             broken: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
             async_tasks: super::live_tasks::LiveTasks::default(),
+            timer: crate::timer::Timer::default(),
+            views: crate::limited::ViewCounts::default(),
             config,
         });
         for _ in 0..registry.config.min_workers {
@@ -461,6 +468,8 @@ impl Registry {
     /// `shutdown(wait)` / `shutdown_with(wait, cancel_futures)`.
     pub(crate) fn shutdown(self: &Arc<Self>, wait: bool, cancel_queued: bool) {
         let _before = self.state.shut_down(cancel_queued);
+        // Timers not yet due are not queued work: they resolve to Cancelled.
+        self.timer.close(self, Refusal::Cancelled);
         // SeqCst fence between the flag and the scan: pairs with the fence
         // in `AsyncTask::on_unwakeable`. Either a task that became
         // unwakeable sees the flag and abandons itself, or we see it here.
@@ -548,6 +557,7 @@ impl Registry {
     /// task resolves to Broken, and so will every later one.
     pub(crate) fn break_pool(&self) {
         let _before = self.state.break_down();
+        self.timer.close(self, Refusal::Broken);
         // A broken pool abandons started tasks, so what is left are `join`
         // halves, which their joins wait for: they run on.
         for fork in self.drain_queues(Refusal::Broken) {
@@ -799,6 +809,8 @@ impl Registry {
         for slot in self.slots.iter().filter_map(OnceLock::get) {
             slot.stats.add_to(&mut stats);
         }
+        stats.tasks_delayed = self.timer.pending();
+        self.views.add_to(&mut stats);
         stats
     }
 

@@ -13,4 +13,4 @@ pub(crate) use self::core::CallbackKey;
 #[cfg(all(test, loom))]
 pub(crate) use self::core::Core;
 pub(crate) use self::fn_task::FnTask;
-pub(crate) use self::job::{Job, LiveTask, Schedule, TaskRef};
+pub(crate) use self::job::{Job, LiveTask, Runnable, Schedule, TaskRef};

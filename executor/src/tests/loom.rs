@@ -468,3 +468,47 @@ fn loom_fork_done_vs_owner_wait() {
         thief.join().unwrap();
     });
 }
+
+/// A delayed task is cancelled while the timer fires it and a worker runs
+/// what was queued (`timer::fire`): the task runs exactly once or is
+/// cancelled, never both, a successful cancel means it never runs, and
+/// its cancellation is counted exactly once, by the timer or the worker.
+#[test]
+fn loom_timer_fire_vs_cancel() {
+    loom::model(|| {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::new(AtomicUsize::new(0));
+        let task = counting_task(&runs);
+        // Not claimable (pool 0), as a delayed task's handle is.
+        let handle = Arc::new(TaskHandle::new(task.clone(), 0));
+        let canceller = {
+            let handle = handle.clone();
+            thread::spawn(move || handle.cancel())
+        };
+        let timer = {
+            let counted = counted.clone();
+            thread::spawn(move || {
+                let count = || {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                };
+                let queued = crate::timer::release_due(Job::Task(task), count);
+                // The worker that pops the queued job.
+                if let Some(job) = queued {
+                    if job.run(&SlotStats::default()) == Ran::Cancelled {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        };
+        timer.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), usize::from(!cancelled));
+        assert_eq!(counted.load(Ordering::SeqCst), usize::from(cancelled));
+        let handle = Arc::try_unwrap(handle).ok().expect("the canceller is done");
+        match handle.result() {
+            Ok(7) => assert!(!cancelled),
+            Err(TaskError::Cancelled) => assert!(cancelled),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+}
