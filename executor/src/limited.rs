@@ -344,6 +344,10 @@ impl Runnable for Runner {
 /// view still in its queue runs it inline on its own permit, so it cannot
 /// deadlock, even with a limit of 1 (see the module docs).
 ///
+/// It implements [`Executor`](crate::Executor) (and `AsyncExecutor` with
+/// the `async` feature), so code written against the trait runs on a view
+/// as on the pool.
+///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The `Executor` trait as library code sees it: the same results in the
-//! same order through the pool, a reference, an `Arc`, a forwarding
+//! same order through the pool, a reference, an `Arc`, a limited view, a forwarding
 //! implementation that uses the default `map`, and a `dyn Executor`.
 //!
 //! The default case count is modest; raise it with `PROPTEST_CASES=1000`.
@@ -91,11 +91,13 @@ proptest! {
         let got = within(HANG, "maps through every form", move || {
             let pool = Arc::new(pool(workers));
             let forward = Forward(pool.clone(), AtomicUsize::new(0));
+            let view = pool.limited(workers.div_ceil(2));
             let runs = [
                 library_map(&*pool, items.clone()),
                 library_map(&&*pool, items.clone()),
                 library_map(&pool, items.clone()),
                 library_map(&forward, items.clone()),
+                library_map(&view, items.clone()),
             ];
             (runs, forward.1.load(Ordering::Relaxed), items.len())
         });
@@ -113,12 +115,13 @@ fn dyn_executors_chosen_at_run_time_run_every_boxed_task_once() {
         let pool = Arc::new(pool(2));
         let forward: Box<dyn Executor + Send + Sync> =
             Box::new(Forward(pool.clone(), AtomicUsize::new(0)));
-        let executors: [&(dyn Executor + Send + Sync); 2] = [&*pool, &*forward];
+        let view = pool.limited(1);
+        let executors: [&(dyn Executor + Send + Sync); 3] = [&*pool, &*forward, &view];
         let (tx, rx) = mpsc::channel();
         let handles: Vec<TaskHandle<()>> = (0..100)
             .map(|i| {
                 let tx = tx.clone();
-                executors[i % 2].submit_boxed(Box::new(move || tx.send(i).unwrap()))
+                executors[i % 3].submit_boxed(Box::new(move || tx.send(i).unwrap()))
             })
             .collect();
         for handle in handles {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::error::{SubmitError, TaskError};
 use crate::handle::TaskHandle;
+use crate::limited::Limited;
 use crate::pool::ThreadPoolExecutor;
 
 pub use self::ordered::OrderedMap;
@@ -275,61 +276,73 @@ pub trait AsyncExecutor: Executor {
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub type BoxedFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
 
-impl Executor for ThreadPoolExecutor {
-    fn submit<F, T>(&self, f: F) -> TaskHandle<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        ThreadPoolExecutor::submit(self, f)
-    }
+/// Implements both traits for a type whose inherent methods have the same
+/// shapes (the pool and its views): each method calls the inherent one.
+macro_rules! executor_by_inherent_methods {
+    ($ty:ty) => {
+        impl Executor for $ty {
+            fn submit<F, T>(&self, f: F) -> TaskHandle<T>
+            where
+                F: FnOnce() -> T + Send + 'static,
+                T: Send + 'static,
+            {
+                <$ty>::submit(self, f)
+            }
 
-    fn try_submit<F, T>(&self, f: F) -> Result<TaskHandle<T>, SubmitError<F>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        ThreadPoolExecutor::try_submit(self, f)
-    }
+            fn try_submit<F, T>(&self, f: F) -> Result<TaskHandle<T>, SubmitError<F>>
+            where
+                F: FnOnce() -> T + Send + 'static,
+                T: Send + 'static,
+            {
+                <$ty>::try_submit(self, f)
+            }
 
-    fn map<'a, I, F, T>(
-        &'a self,
-        inputs: I,
-        f: F,
-    ) -> impl Iterator<Item = Result<T, TaskError>> + 'a
-    where
-        I: IntoIterator,
-        I::IntoIter: 'a,
-        I::Item: Send + 'static,
-        F: Fn(I::Item) -> T + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        ThreadPoolExecutor::map(self, inputs, f)
-    }
+            fn map<'a, I, F, T>(
+                &'a self,
+                inputs: I,
+                f: F,
+            ) -> impl Iterator<Item = Result<T, TaskError>> + 'a
+            where
+                I: IntoIterator,
+                I::IntoIter: 'a,
+                I::Item: Send + 'static,
+                F: Fn(I::Item) -> T + Send + Sync + 'static,
+                T: Send + 'static,
+            {
+                <$ty>::map(self, inputs, f)
+            }
 
-    fn submit_boxed(&self, task: BoxedTask) -> TaskHandle<()> {
-        ThreadPoolExecutor::submit(self, task)
-    }
+            fn submit_boxed(&self, task: BoxedTask) -> TaskHandle<()> {
+                <$ty>::submit(self, task)
+            }
 
-    fn try_submit_boxed(&self, task: BoxedTask) -> Result<TaskHandle<()>, SubmitError<BoxedTask>> {
-        ThreadPoolExecutor::try_submit(self, task)
-    }
+            fn try_submit_boxed(
+                &self,
+                task: BoxedTask,
+            ) -> Result<TaskHandle<()>, SubmitError<BoxedTask>> {
+                <$ty>::try_submit(self, task)
+            }
+        }
+
+        #[cfg(feature = "async")]
+        impl AsyncExecutor for $ty {
+            fn spawn<Fut>(&self, future: Fut) -> TaskHandle<Fut::Output>
+            where
+                Fut: std::future::Future + Send + 'static,
+                Fut::Output: Send + 'static,
+            {
+                <$ty>::spawn(self, future)
+            }
+
+            fn spawn_boxed(&self, future: BoxedFuture) -> TaskHandle<()> {
+                <$ty>::spawn(self, future)
+            }
+        }
+    };
 }
 
-#[cfg(feature = "async")]
-impl AsyncExecutor for ThreadPoolExecutor {
-    fn spawn<Fut>(&self, future: Fut) -> TaskHandle<Fut::Output>
-    where
-        Fut: std::future::Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        ThreadPoolExecutor::spawn(self, future)
-    }
-
-    fn spawn_boxed(&self, future: BoxedFuture) -> TaskHandle<()> {
-        ThreadPoolExecutor::spawn(self, future)
-    }
-}
+executor_by_inherent_methods!(ThreadPoolExecutor);
+executor_by_inherent_methods!(Limited);
 
 /// Forwards every method to `E`, so `&pool` and `&view` are executors too.
 macro_rules! forward_executor {
