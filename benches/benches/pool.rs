@@ -29,26 +29,60 @@ fn rayon_pool(workers: usize) -> rayon::ThreadPool {
 }
 
 /// The cost of `submit` alone: only the submitting loop is timed; the
-/// handles are resolved afterwards, outside the clock.
+/// handles are resolved afterwards, outside the clock. Beside the plain
+/// pool: one with `before_task`/`after_task` hooks set (no-ops), which
+/// must not slow `submit` (the hooks run on the workers). Built with
+/// `--features tracing`, every variant pays for capturing the current span;
+/// "in a span" adds a subscriber and an entered span at submission, so
+/// each task makes its own span.
 fn submit(c: &mut Criterion) {
     let exec = pool(num_cpus::get());
+    let hooked = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(num_cpus::get())
+            .before_task(|t| {
+                black_box(t);
+            })
+            .after_task(|t| {
+                black_box(t);
+            })
+            .build()
+            .expect("building the pool"),
+    );
     let mut g = c.benchmark_group("submit");
     g.throughput(Throughput::Elements(1));
     g.bench_function("executor", |b| {
-        b.iter_custom(|iters| {
-            let mut handles = Vec::with_capacity(iters as usize);
-            let start = Instant::now();
-            for i in 0..iters {
-                handles.push(exec.submit(move || black_box(i)));
-            }
-            let took = start.elapsed();
-            for h in handles {
-                h.result().expect("task");
-            }
-            took
-        });
+        b.iter_custom(|iters| submit_loop(&exec, iters))
+    });
+    g.bench_function("executor, task hooks", |b| {
+        b.iter_custom(|iters| submit_loop(&hooked, iters))
+    });
+    #[cfg(feature = "tracing")]
+    g.bench_function("executor, in a span", |b| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::DEBUG);
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request");
+            let _entered = span.enter();
+            b.iter_custom(|iters| submit_loop(&exec, iters))
+        })
     });
     g.finish();
+}
+
+/// Submits `iters` trivial tasks and returns how long the submitting took.
+fn submit_loop(exec: &ThreadPoolExecutor, iters: u64) -> Duration {
+    let mut handles = Vec::with_capacity(iters as usize);
+    let start = Instant::now();
+    for i in 0..iters {
+        handles.push(exec.submit(move || black_box(i)));
+    }
+    let took = start.elapsed();
+    for h in handles {
+        h.result().expect("task");
+    }
+    took
 }
 
 /// One `submit(..).result()` round trip on a busy (not parked) pool;

@@ -5,14 +5,15 @@
 //! A small HTTP server started here on 127.0.0.1 serves 200 files, each
 //! after an artificial 20 ms delay (a slow network). A 32-worker I/O pool
 //! fetches them with a blocking client, shows progress as they complete
-//! through `as_completed`, checks every body, and compares the time with a
-//! plain sequential loop over the same files.
+//! through `as_completed(..).progress_with(bar)` (the `indicatif` feature),
+//! checks every body, and compares the time with a plain sequential loop
+//! over the same files.
 //!
 //! The pool is built for I/O: 32 workers, but started lazily (an idle pool
 //! holds one thread) and retired after `keep_alive`, so it costs nothing
 //! between bursts.
 //!
-//! Run with `cargo run --release --example download`.
+//! Run with `cargo run --release --features indicatif --example download`.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use executor::{as_completed, ThreadPoolExecutor};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressIterator, ProgressStyle};
 
 const FILES: usize = 200;
 const DELAY: Duration = Duration::from_millis(20);
@@ -85,8 +86,9 @@ fn check(i: usize, body: &str) -> Result<(), Box<dyn Error>> {
     }
 }
 
+/// A styled bar; its length is set by whoever moves it.
 fn progress_bar(label: &'static str) -> ProgressBar {
-    let bar = ProgressBar::new(FILES as u64);
+    let bar = ProgressBar::no_length();
     bar.set_style(
         ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos:>3}/{len} {msg}")
             .expect("a valid template")
@@ -120,16 +122,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             pool.submit(move || fetch(&agent, &base, i).map(|body| (i, body)))
         })
         .collect();
-    let bar = progress_bar("pool");
+    // The bar's length and position come from `as_completed` itself.
+    let mut completions = as_completed(handles).progress_with(progress_bar("pool"));
     let mut bytes = 0;
-    for handle in as_completed(handles) {
+    while let Some(handle) = completions.next() {
         let (i, body) = handle.result()??;
         check(i, &body)?;
         bytes += body.len();
-        bar.set_message(format!("file-{i:03}.txt"));
-        bar.inc(1);
+        completions.bar().set_message(format!("file-{i:03}.txt"));
     }
-    bar.finish_with_message("done");
+    completions.bar().finish_with_message("done");
     let concurrent = start.elapsed();
     let stats = pool.stats();
     println!(
@@ -140,12 +142,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Sequential: the same files, one after another, on this thread.
     let start = Instant::now();
     let bar = progress_bar("sequential");
+    bar.set_length(FILES as u64);
     let mut sequential_bytes = 0;
-    for i in 0..FILES {
+    for i in (0..FILES).progress_with(bar.clone()) {
         let body = fetch(&agent, &base, i)?;
         check(i, &body)?;
         sequential_bytes += body.len();
-        bar.inc(1);
     }
     bar.finish_with_message("done");
     let sequential = start.elapsed();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::BuildError;
+use crate::hooks::{Hooks, TaskInfo};
 use crate::scheduler::config::{Config, MAX_STACK_SIZE, MAX_WORKERS, MIN_STACK_SIZE};
 #[cfg(doc)]
 use crate::ThreadPoolExecutor;
@@ -34,6 +35,7 @@ pub struct ThreadPoolBuilder {
     initializer: Option<Arc<dyn Fn() + Send + Sync + 'static>>,
     keep_alive: Option<Duration>,
     queue_capacity: Option<usize>,
+    hooks: Hooks,
 }
 
 impl Default for ThreadPoolBuilder {
@@ -107,6 +109,7 @@ impl ThreadPoolBuilder {
             initializer: None,
             keep_alive: None,
             queue_capacity: None,
+            hooks: Hooks::default(),
         }
     }
 
@@ -250,6 +253,88 @@ impl ThreadPoolBuilder {
         self
     }
 
+    /// Runs `f` on each worker thread as it starts, before the
+    /// [`initializer`](Self::initializer) and before it takes any work
+    /// (tokio's `on_thread_start`). Unlike the initializer, a panicking hook
+    /// does not break the pool: it is contained and reported on stderr, as a
+    /// panicking done callback is, and the worker starts as usual. A worker
+    /// started later (lazily, or as a spare while others wait) runs it too,
+    /// so it runs once per thread in
+    /// [`Stats::threads_started`](crate::Stats::threads_started).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let (started, stopped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// let (s, t) = (Arc::clone(&started), Arc::clone(&stopped));
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .max_workers(2)
+    ///     .on_thread_start(move || { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .on_thread_stop(move || { t.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()?;
+    /// pool.submit(|| ()).result()?;
+    /// pool.shutdown(true); // every worker has stopped, and its hook ran
+    /// let threads = pool.stats().threads_started as usize;
+    /// assert_eq!(started.load(Ordering::SeqCst), threads);
+    /// assert_eq!(stopped.load(Ordering::SeqCst), threads);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread as it stops: when the pool shuts down,
+    /// or when the worker retires after [`keep_alive`](Self::keep_alive)
+    /// (tokio's `on_thread_stop`): once per thread in
+    /// [`Stats::threads_started`](crate::Stats::threads_started) by the time
+    /// [`shutdown(true)`](ThreadPoolExecutor::shutdown) returns. A retiring
+    /// thread runs it on its way out, just after
+    /// [`Stats::threads_retired`](crate::Stats::threads_retired) counted it.
+    /// A panicking hook is contained and reported. See
+    /// [`on_thread_start`](Self::on_thread_start) for an example.
+    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on the worker just before each run of a task, with the
+    /// task's [id](TaskInfo::id) and [name](TaskInfo::name): once for a
+    /// closure, before each poll for an async task. Only tasks that run
+    /// see it (not cancelled or rejected ones). A panicking hook is
+    /// contained and reported; the task runs anyway.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let (before, after) = (Arc::clone(&log), Arc::clone(&log));
+    /// let pool = executor::ThreadPoolExecutor::builder()
+    ///     .before_task(move |t| before.lock().unwrap().push(format!("before {:?}", t.name())))
+    ///     .after_task(move |t| after.lock().unwrap().push(format!("after {:?}", t.name())))
+    ///     .build()?;
+    /// pool.submit_named("report", || ()).result()?;
+    /// // Both hooks ran before the result was published.
+    /// assert_eq!(*log.lock().unwrap(), ["before Some(\"report\")", "after Some(\"report\")"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn before_task(mut self, f: impl Fn(&TaskInfo) + Send + Sync + 'static) -> Self {
+        self.hooks.task_mut().before = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on the worker just after each run of a task (after the
+    /// closure returned or panicked, after each poll of an async task),
+    /// before its result is published: whoever sees the result also sees
+    /// what the hook did. A panicking hook is contained and reported; the
+    /// task's result is kept. See [`before_task`](Self::before_task) for
+    /// an example.
+    pub fn after_task(mut self, f: impl Fn(&TaskInfo) + Send + Sync + 'static) -> Self {
+        self.hooks.task_mut().after = Some(Arc::new(f));
+        self
+    }
+
     /// Checks every setting (the checks are the ones each setter lists)
     /// and freezes them; `build` (in `pool.rs`) starts the pool from that.
     pub(crate) fn checked_config(self) -> Result<Config, BuildError> {
@@ -290,6 +375,7 @@ impl ThreadPoolBuilder {
             initializer: self.initializer,
             keep_alive: self.keep_alive,
             queue_capacity: self.queue_capacity,
+            hooks: self.hooks,
         })
     }
 }
@@ -304,6 +390,7 @@ impl fmt::Debug for ThreadPoolBuilder {
             .field("initializer", &self.initializer.is_some())
             .field("keep_alive", &self.keep_alive)
             .field("queue_capacity", &self.queue_capacity)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }

@@ -17,6 +17,13 @@ use crate::task::{CallbackKey, Job, TaskRef};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(usize);
 
+impl TaskId {
+    /// The id of the task whose allocation is at `addr` (see `Job::addr`).
+    pub(crate) fn from_addr(addr: usize) -> TaskId {
+        TaskId(addr)
+    }
+}
+
 /// A handle to a submitted task: ask whether it is done, cancel it before
 /// it starts, block for its result, or `.await` it.
 ///

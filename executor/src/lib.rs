@@ -83,6 +83,11 @@
 //!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
 //!   shuts it down and waits. [`ThreadPoolExecutor::stats`] gives counters
 //!   cheap enough for a progress bar.
+//! - **Observing.** Builder hooks ([`on_thread_start`](ThreadPoolBuilder::on_thread_start),
+//!   [`on_thread_stop`](ThreadPoolBuilder::on_thread_stop),
+//!   [`before_task`](ThreadPoolBuilder::before_task),
+//!   [`after_task`](ThreadPoolBuilder::after_task)) and, with the `tracing`
+//!   feature, a span per task (see below).
 //!
 //! Calling [`TaskHandle::result`] (or `wait`, `as_completed`, a `Map`, a
 //! `scope`) on a worker of the same pool runs the awaited task right there
@@ -105,6 +110,55 @@
 //! [`TaskHandle`] is still a `Future`. An `async fn` under `#[task]` needs
 //! both features. The API docs on docs.rs mark each item that needs a
 //! feature.
+//!
+//! # Tracing (feature `tracing`)
+//!
+//! With the `tracing` feature each run of a task (a closure's run, each
+//! poll of an async task) is a `task` span (target
+//! `executor`, level DEBUG) with the fields `task.id` (its
+//! [`TaskId`]), `task.name` and `pool` (the `thread_name_prefix`). Its
+//! parent is the span that was current where the task was submitted, so a
+//! request's span reaches the work it fans out, across the pool, and a task
+//! submitted by a task nests under it; the submitter's subscriber comes
+//! along. Events: `task panicked` (WARN, in the task's span), `task cancelled`
+//! (DEBUG), `task rejected`, `task refused: the pool is broken`, `task
+//! abandoned` (WARN, in the submitter's span), and `worker initializer
+//! panicked: the pool is broken` (ERROR). Without the feature none of this
+//! is compiled in.
+//!
+//! ```
+//! # #[cfg(feature = "tracing")] {
+//! use tracing_subscriber::fmt::format::FmtSpan;
+//!
+//! let subscriber = tracing_subscriber::fmt()
+//!     .with_max_level(tracing::Level::DEBUG)
+//!     .with_span_events(FmtSpan::NEW)
+//!     .without_time()
+//!     .finish();
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let pool = executor::ThreadPoolExecutor::builder()
+//!         .thread_name_prefix("thumbs")
+//!         .build()
+//!         .unwrap();
+//!     let request = tracing::info_span!("request", user = 7);
+//!     let _in_request = request.enter();
+//!     let pool = std::sync::Arc::new(pool);
+//!     let inner = pool.clone();
+//!     pool.submit_named("resize", move || {
+//!         tracing::info!("resizing");
+//!         inner.submit_named("encode", || panic!("bad pixel")).result().unwrap_err();
+//!     })
+//!     .result()
+//!     .unwrap();
+//! });
+//! // Prints the task tree, each line under its spans (ids vary):
+//! //  INFO request{user=7}: new
+//! // DEBUG request{user=7}:task{task.id=94… task.name="resize" pool="thumbs"}: executor: new
+//! //  INFO request{user=7}:task{task.id=94… task.name="resize" pool="thumbs"}: rust_out: resizing
+//! // DEBUG request{user=7}:task{… task.name="resize" …}:task{task.id=94… task.name="encode" pool="thumbs"}: executor: new
+//! //  WARN request{user=7}:task{… task.name="resize" …}:task{… task.name="encode" …}: executor: task panicked panic=task 'encode' panicked: bad pixel
+//! # }
+//! ```
 //!
 //! # For Python users
 //!
@@ -145,12 +199,15 @@ mod deadline;
 mod error;
 mod executor_trait;
 mod handle;
+mod hooks;
 mod join;
 mod limited;
 #[cfg(feature = "macros")]
 mod macro_support;
 mod map;
 mod pool;
+#[cfg(feature = "indicatif")]
+mod progress_bar;
 mod scheduler;
 mod scope;
 mod spawn;
@@ -160,6 +217,8 @@ mod task;
 #[cfg(test)]
 mod tests;
 mod timer;
+#[cfg(feature = "tracing")]
+mod trace;
 mod unwind;
 
 pub use builder::ThreadPoolBuilder;
@@ -172,12 +231,15 @@ pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
 pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use handle::{TaskHandle, TaskId};
+pub use hooks::TaskInfo;
 pub use join::join;
 pub use limited::Limited;
 #[cfg(feature = "async")]
 pub use map::async_map::MapAsync;
 pub use map::{Map, MapOptions};
 pub use pool::{global, ThreadPoolExecutor};
+#[cfg(feature = "indicatif")]
+pub use progress_bar::WithProgress;
 pub use scope::{Scope, ScopedHandle};
 pub use stats::Stats;
 

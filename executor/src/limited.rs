@@ -45,12 +45,12 @@ use crate::map::{chunk_task, take_chunk, ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::registry::Registry;
 use crate::scheduler::worker;
-use crate::stats::{Ran, SlotStats, Stats};
+use crate::stats::{Ran, Stats};
 use crate::sync::lock_std;
 use crate::task::state::{Lifecycle, Snapshot};
 #[cfg(feature = "async")]
 use crate::task::{AsyncTask, LiveTask, Schedule};
-use crate::task::{FnTask, Job, Runnable};
+use crate::task::{FnTask, Job, RunCtx, Runnable};
 
 /// Tasks a runner runs before it queues itself again.
 const RUNNER_BATCH: usize = 16;
@@ -190,7 +190,7 @@ enum Step {
 }
 
 impl Runnable for Runner {
-    fn run(self: Arc<Self>, _stats: &SlotStats) -> Ran {
+    fn run(self: Arc<Self>, _ctx: &RunCtx<'_>) -> Ran {
         if self.taken.swap(true, Ordering::Relaxed) {
             return Ran::Skipped;
         }

@@ -110,6 +110,37 @@ pub struct AsCompleted<T> {
 }
 
 impl<T> AsCompleted<T> {
+    /// How many handles it was given.
+    ///
+    /// ```
+    /// use executor::{as_completed, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let handles: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect();
+    /// let mut completions = as_completed(handles);
+    /// assert_eq!(completions.total(), 4);
+    /// completions.next();
+    /// assert!(completions.done() >= 1); // finished: yielded or about to be
+    /// completions.by_ref().for_each(drop);
+    /// assert_eq!((completions.done(), completions.in_flight()), (4, 0));
+    /// ```
+    pub fn total(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// How many of the tasks have finished, whether yielded yet or not.
+    /// One atomic load (the completion callbacks count them), so cheap
+    /// enough to call after every handle. The handles yielded so far are
+    /// `total() - len()`.
+    pub fn done(&self) -> usize {
+        self.inbox.pushed().min(self.handles.len())
+    }
+
+    /// How many of the tasks have not finished yet: `total() - done()`.
+    pub fn in_flight(&self) -> usize {
+        self.total() - self.done()
+    }
+
     /// Ends the iteration with an error once `timeout` has passed (counted
     /// from this call), handing back the handles that had not finished:
     /// Python's `as_completed(fs, timeout)`, minus the lost futures.

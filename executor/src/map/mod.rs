@@ -396,6 +396,9 @@ pub struct Map<'a, T> {
     /// Items taken from the input and not yet consumed: yielded, and the
     /// caller came back for the next one.
     in_flight: usize,
+    /// Items taken from the input so far (progress: `taken - in_flight`
+    /// have been yielded).
+    taken: usize,
     /// Still taking items from the input.
     feeding: bool,
     /// Refill once `in_flight` is at most this: a whole chunk fits.
@@ -482,6 +485,7 @@ impl<'a, T> Map<'a, T> {
             pending: VecDeque::new(),
             current: Current::empty(),
             in_flight: 0,
+            taken: 0,
             feeding: true,
             refill_at: 0,
             abandoned: Arc::new(AtomicBool::new(false)),
@@ -499,6 +503,7 @@ impl<'a, T> Map<'a, T> {
             match self.feed.submit_chunk(chunk, &self.abandoned) {
                 Some((handle, len)) => {
                     self.in_flight += len;
+                    self.taken += len;
                     self.pending.push_back((handle, len));
                     self.feeding = len == chunk;
                 }
@@ -544,6 +549,57 @@ impl<'a, T> Map<'a, T> {
     /// The current chunk size (adaptive unless fixed by [`MapOptions`]).
     fn chunk_size(&self) -> usize {
         self.sizing.chunk
+    }
+
+    /// Results yielded so far. They come in input order, so an item that
+    /// finished early counts once its turn comes. Cheap (counters kept per
+    /// chunk, nothing allocated): fine to call after every item, as a
+    /// progress display does. See also [`in_flight`](Self::in_flight) and
+    /// [`total`](Self::total).
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut squares = pool.map(1..=10_u64, |x| x * x);
+    /// assert_eq!((squares.done(), squares.total()), (0, Some(10)));
+    /// squares.next();
+    /// squares.next();
+    /// assert_eq!(squares.done(), 2);
+    /// assert_eq!(squares.done() + squares.in_flight() <= 10, true);
+    /// squares.by_ref().for_each(drop);
+    /// assert_eq!((squares.done(), squares.in_flight()), (10, 0));
+    /// ```
+    pub fn done(&self) -> usize {
+        self.taken - self.in_flight
+    }
+
+    /// Items taken from the input and submitted whose results were not
+    /// yielded yet: queued, running, or finished and waiting for their turn.
+    /// At most the window (see [`MapOptions::window`]).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// How many results the map yields in all, when known: once the input
+    /// is used up, or while the input's `size_hint` is exact (a range, a
+    /// `Vec`, ...). `None` for an input of unknown length. A map that ends
+    /// early (the pool shut down) yields fewer.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let unknown = (0..100_u32).filter(|x| x % 3 == 0); // size_hint is not exact
+    /// let mut map = pool.map(unknown, |x| x + 1);
+    /// assert_eq!(map.total(), None);
+    /// map.by_ref().for_each(drop);
+    /// assert_eq!(map.total(), Some(34)); // known once the input ran out
+    /// ```
+    pub fn total(&self) -> Option<usize> {
+        if !self.feeding {
+            return Some(self.taken);
+        }
+        match self.feed.size_hint() {
+            (low, Some(high)) if low == high => self.taken.checked_add(high),
+            _ => None,
+        }
     }
 }
 

@@ -24,4 +24,5 @@ pub(crate) struct Config {
     pub(crate) initializer: Option<Arc<dyn Fn() + Send + Sync + 'static>>,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) queue_capacity: Option<usize>,
+    pub(crate) hooks: crate::hooks::Hooks,
 }

@@ -556,6 +556,8 @@ impl Registry {
     /// A worker's initializer panicked: the pool is broken. Every queued
     /// task resolves to Broken, and so will every later one.
     pub(crate) fn break_pool(&self) {
+        #[cfg(feature = "tracing")]
+        crate::trace::pool_broken(&self.config.thread_name_prefix);
         let _before = self.state.break_down();
         self.timer.close(self, Refusal::Broken);
         // A broken pool abandons started tasks, so what is left are `join`

@@ -18,7 +18,7 @@ use crate::scheduler::sleep::Wake;
 use crate::stats::Ran;
 use crate::stats::SlotStats;
 use crate::sync::{fence, lock, Ordering};
-use crate::task::Job;
+use crate::task::{Job, RunCtx};
 use crate::unwind::{self, AbortIfPanic};
 
 /// Rounds of busy spinning (with a CPU pause hint, doubling each round)
@@ -110,6 +110,9 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
     // caught at the task boundary): a panic here is our bug, and a worker
     // that died of it would strand the tasks and counts it holds.
     let guard = AbortIfPanic("a worker's run loop");
+    // Before the thread counts as this pool's worker: what the hook
+    // submits goes to the shared queue, as from any other thread.
+    registry.config.hooks.thread_started();
     let slot = Arc::clone(registry.slot(index));
     let deque = lock(&slot.deque)
         .take()
@@ -144,6 +147,9 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
 
     CURRENT_PTR.with(|c| c.set(std::ptr::null()));
     CURRENT.with(|c| c.borrow_mut().take());
+    // Before the thread gives its slot back, so `shutdown(true)`, which
+    // waits for that, returns after the hook ran.
+    registry.config.hooks.thread_stopped();
     let ctx = Rc::into_inner(ctx).expect("no one else holds the worker context at exit");
     match leave {
         Leave::Retire => registry.finish_retire(index, ctx.deque),
@@ -480,10 +486,16 @@ impl WorkerCtx {
         }
         let stats = &self.slot.stats;
         SlotStats::bump(&stats.running, 1);
+        let ctx = RunCtx {
+            stats,
+            hooks: registry.config.hooks.task.as_ref(),
+            #[cfg(feature = "tracing")]
+            pool: &registry.config.thread_name_prefix,
+        };
         // The task catches its own panic; this catches one from dropping
         // what it left behind (a returned value whose handle is gone, whose
         // `Drop` panics), which must not kill the worker.
-        let ran = match unwind::catch(|| job.run(stats)) {
+        let ran = match unwind::catch(|| job.run_in(&ctx)) {
             Ok(ran) => ran,
             Err(payload) => {
                 let panic = crate::error::Panic::new(payload, None);

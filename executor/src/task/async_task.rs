@@ -15,10 +15,10 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::core::{Core, CoreRef};
 use super::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
+use super::RunCtx;
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
 use crate::stats::Ran;
-use crate::stats::SlotStats;
 use crate::sync::UnsafeCell;
 use crate::task::state::{Lifecycle, Snapshot};
 use crate::unwind;
@@ -252,7 +252,7 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
+    fn run(self: Arc<Self>, ctx: &RunCtx<'_>) -> Ran {
         let queued = |s: Snapshot| {
             s.lifecycle() == Lifecycle::Scheduled
                 || (s.lifecycle() == Lifecycle::Idle && s.is_notified())
@@ -265,15 +265,19 @@ where
         }
         let waker = self.borrowed_waker();
         let mut cx = Context::from_waker(&waker);
-        let poll = unwind::catch(|| {
-            self.future.with_mut(|f| {
-                // SAFETY: we are the runner (we won the move to RUNNING
-                // above), so nobody else touches the slot while we poll.
-                let f = unsafe { (*f).as_mut() }.expect("a task being polled has its future");
-                // SAFETY: the future lives in this Arc allocation and is only
-                // ever dropped in place (`drop_future`), never moved.
-                unsafe { Pin::new_unchecked(f) }.poll(&mut cx)
+        let id = Arc::as_ptr(&self).cast::<()>() as usize;
+        let poll = ctx.around(id, &self.core, || {
+            unwind::catch(|| {
+                self.future.with_mut(|f| {
+                    // SAFETY: we are the runner (we won the move to RUNNING
+                    // above), so nobody else touches the slot while we poll.
+                    let f = unsafe { (*f).as_mut() }.expect("a task being polled has its future");
+                    // SAFETY: the future lives in this Arc allocation and is only
+                    // ever dropped in place (`drop_future`), never moved.
+                    unsafe { Pin::new_unchecked(f) }.poll(&mut cx)
+                })
             })
+            .map_err(|payload| Panic::new(payload, self.core.name()))
         });
         let output = match poll {
             Ok(Poll::Pending) => {
@@ -296,7 +300,7 @@ where
                 return Ran::Pending;
             }
             Ok(Poll::Ready(value)) => Ok(value),
-            Err(payload) => Err(Panic::new(payload, self.core.name())),
+            Err(panic) => Err(panic),
         };
         // SAFETY: still the runner.
         unsafe { self.drop_future() };
@@ -305,7 +309,7 @@ where
         } else {
             Ran::Panicked
         };
-        stats.record(ran); // before publishing, as for closure tasks
+        ctx.stats.record(ran); // before publishing, as for closure tasks
         self.core.finish(output);
         self.forget();
         ran

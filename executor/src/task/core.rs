@@ -70,6 +70,9 @@ pub(crate) struct Core<T, B = (), X = Labelled> {
     /// The name, and the queue place this task holds while `SCHEDULED` if it
     /// was queued from outside a pool with a `queue_capacity`.
     extras: X,
+    /// The submitter's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    trace: crate::trace::TaskTrace,
 }
 
 // SAFETY: `slot` is the only field that is not `Sync` on its own. (1) Its
@@ -98,12 +101,18 @@ impl<T, B, X: Extras> Core<T, B, X> {
     /// A task born in `stage` whose slot holds `body` until it starts.
     pub(crate) fn with_body(extras: X, stage: Lifecycle, body: Option<B>) -> Self {
         debug_assert!(extras.place().is_none() || stage == Lifecycle::Scheduled);
-        Self {
+        let core = Self {
             state: AtomicUsize::new(Snapshot::new(stage).0),
             waiters: Mutex::new(None),
             slot: UnsafeCell::new(body.map_or(Slot::Empty, Slot::Body)),
             extras,
-        }
+            #[cfg(feature = "tracing")]
+            trace: crate::trace::TaskTrace::capture(),
+        };
+        // Born refused (submitted after shutdown, or to a broken pool).
+        #[cfg(feature = "tracing")]
+        core.trace.refused(core.extras.name(), stage);
+        core
     }
 
     pub(crate) fn name(&self) -> Option<&'static str> {
@@ -125,6 +134,11 @@ impl<T, B, X: Extras> Core<T, B, X> {
             Slot::Body(body) => Some(body),
             _ => None,
         }
+    }
+
+    #[cfg(feature = "tracing")]
+    pub(crate) fn trace(&self) -> &crate::trace::TaskTrace {
+        &self.trace
     }
 
     /// The current state. `Acquire`, pairing with the `AcqRel` swap in
@@ -207,6 +221,8 @@ impl<T, B, X: Extras> Core<T, B, X> {
         match self.transition(from, |s| s.resolved(to)) {
             Ok(prev) => {
                 drop_body();
+                #[cfg(feature = "tracing")]
+                self.trace.refused(self.name(), to);
                 self.notify_waiters(prev, prev.resolved(to));
                 true
             }

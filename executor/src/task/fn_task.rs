@@ -4,9 +4,10 @@ use super::core::{Core, CoreRef};
 use super::job::{Job, Runnable, TaskRef};
 use super::layout::{Extras, Labelled, Plain};
 use super::state::{Lifecycle, Snapshot};
+use super::RunCtx;
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
-use crate::stats::{Ran, SlotStats};
+use crate::stats::Ran;
 use crate::unwind;
 use std::sync::Arc;
 
@@ -84,13 +85,16 @@ where
     T: Send + 'static,
     X: Extras,
 {
-    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
+    fn run(self: Arc<Self>, ctx: &RunCtx<'_>) -> Ran {
         if !self.core.transition_to_running() {
             return self.core.not_run();
         }
         // SAFETY: we won SCHEDULED → RUNNING just above.
         let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
-        let output = unwind::catch(func).map_err(|payload| Panic::new(payload, self.core.name()));
+        let id = Arc::as_ptr(&self).cast::<()>() as usize;
+        let output = ctx.around(id, &self.core, || {
+            unwind::catch(func).map_err(|payload| Panic::new(payload, self.core.name()))
+        });
         let ran = if output.is_ok() {
             Ran::Completed
         } else {
@@ -98,7 +102,7 @@ where
         };
         // Counted before the result is published, so whoever sees it
         // finished also sees it in `stats()`.
-        stats.record(ran);
+        ctx.stats.record(ran);
         self.core.finish(output);
         ran
     }

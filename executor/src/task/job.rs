@@ -5,16 +5,19 @@ use std::sync::Arc;
 
 use super::core::CoreRef;
 use super::state::{self, Lifecycle};
+use super::RunCtx;
 use crate::error::Refusal;
 use crate::join::ForkRef;
-use crate::stats::{Ran, SlotStats};
+use crate::stats::Ran;
 
 /// Something a worker can run: the queue side of a task.
 pub(crate) trait Runnable: Send + Sync {
     /// Runs the task, unless it was cancelled or aborted meanwhile. Catches
     /// the task's panic into its output. A task that finishes records it in
-    /// `stats` (see [`SlotStats::record`]) before publishing its result.
-    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran;
+    /// `ctx.stats` (see [`SlotStats::record`](crate::stats::SlotStats::record))
+    /// before publishing its result; a run goes through [`RunCtx::around`]
+    /// (hooks, tracing span).
+    fn run(self: Arc<Self>, ctx: &RunCtx<'_>) -> Ran;
 
     /// Resolves the task to `refusal`
     /// if it has not started, dropping its body. Returns whether it did.
@@ -64,14 +67,23 @@ pub(crate) enum Job {
 }
 
 impl Job {
-    pub(crate) fn run(self, stats: &SlotStats) -> Ran {
+    /// Runs the job. A task runs through `ctx` (hooks, tracing span); a
+    /// join's forked half is part of the task that forked it, so it sees
+    /// neither hooks nor a span of its own.
+    pub(crate) fn run_in(self, ctx: &RunCtx<'_>) -> Ran {
         match self {
-            Job::Task(task) => task.run(stats),
+            Job::Task(task) => task.run(ctx),
             Job::Fork(fork) => {
                 fork.execute(None);
                 Ran::Completed
             }
         }
+    }
+
+    /// Runs the job with no hooks (the loom models' worker).
+    #[cfg(all(test, loom))]
+    pub(crate) fn run(self, stats: &crate::stats::SlotStats) -> Ran {
+        self.run_in(&RunCtx::bare(stats))
     }
 
     /// See [`Runnable::abort`]. A fork is never aborted: the `join` that

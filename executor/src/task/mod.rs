@@ -6,6 +6,7 @@ mod core;
 mod fn_task;
 mod job;
 mod layout;
+mod run_ctx;
 pub(crate) mod state;
 
 pub(crate) use self::async_task::AsyncTask;
@@ -14,3 +15,4 @@ pub(crate) use self::core::CallbackKey;
 pub(crate) use self::core::Core;
 pub(crate) use self::fn_task::FnTask;
 pub(crate) use self::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
+pub(crate) use self::run_ctx::RunCtx;

@@ -23,10 +23,9 @@ use crate::deadline::Deadline;
 use crate::error::Refusal;
 use crate::scheduler::registry::Registry;
 use crate::stats::Ran;
-use crate::stats::SlotStats;
 use crate::sync::lock_std;
 use crate::task::state::Snapshot;
-use crate::task::{FnTask, Job, Runnable};
+use crate::task::{FnTask, Job, RunCtx, Runnable};
 use crate::unwind;
 
 /// How the next beat follows the last one.
@@ -118,7 +117,7 @@ impl<F> Runnable for Periodic<F>
 where
     F: FnMut() + Send + 'static,
 {
-    fn run(self: Arc<Self>, stats: &SlotStats) -> Ran {
+    fn run(self: Arc<Self>, ctx: &RunCtx<'_>) -> Ran {
         if !self.done.snapshot().is_queued() {
             // Cancelled while it was queued.
             return if self.done.tally_cancelled() {
@@ -144,7 +143,7 @@ where
                 *lock_std(&self.panic) = Some(payload);
                 // The handle's task re-raises it: `Panicked`, recorded in
                 // `stats` as this run's end. A cancel that came first wins.
-                Job::Task(Arc::clone(&self.done) as Arc<dyn Runnable>).run(stats)
+                Job::Task(Arc::clone(&self.done) as Arc<dyn Runnable>).run_in(ctx)
             }
         }
     }
