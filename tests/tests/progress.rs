@@ -128,7 +128,7 @@ mod bars {
         let mut completions = as_completed(handles).progress_with(bar.clone());
         assert_eq!(bar.length(), Some(20));
         let mut n = 0;
-        while let Some(h) = completions.next() {
+        for h in completions.by_ref() {
             h.result().unwrap();
             n += 1;
             assert_eq!(bar.position(), n);
