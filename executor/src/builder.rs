@@ -302,8 +302,10 @@ impl ThreadPoolBuilder {
     /// Runs `f` on the worker just before each run of a task, with the
     /// task's [id](TaskInfo::id) and [name](TaskInfo::name): once for a
     /// closure, before each poll for an async task. Only tasks that run
-    /// see it (not cancelled or rejected ones). A panicking hook is
-    /// contained and reported; the task runs anyway.
+    /// see it (not cancelled or rejected ones); a half of
+    /// [`join`](crate::join) that another worker stole is part of the task
+    /// that forked it and sees none. A panicking hook is contained and
+    /// reported; the task runs anyway.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
