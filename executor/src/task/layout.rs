@@ -85,9 +85,14 @@ mod tests {
         // The closure and the output share one slot: no bigger than the
         // output alone (a tag and the value).
         assert_eq!(size_of::<Slot<[u64; 1], u64>>(), 16);
-        assert_eq!(size_of::<Core<u64, [u64; 1], Plain>>(), 40);
+        // The `tracing` feature adds the submitter's span, and only it.
+        #[cfg(feature = "tracing")]
+        let traced = size_of::<crate::trace::TaskTrace>();
+        #[cfg(not(feature = "tracing"))]
+        let traced = 0;
+        assert_eq!(size_of::<Core<u64, [u64; 1], Plain>>(), 40 + traced);
         // Plus the Arc's two counts.
-        assert_eq!(size_of::<FnTask<[u64; 1], u64, Plain>>() + 16, 56);
+        assert_eq!(size_of::<FnTask<[u64; 1], u64, Plain>>() + 16, 56 + traced);
         assert_eq!(size_of::<Plain>(), 0);
     }
 
