@@ -81,8 +81,17 @@ fn submit_allocates_once_per_task() {
 /// on the stack, published (pushed by pointer) only when another worker
 /// asks. Counted on the joining worker itself, with a two-worker pool so
 /// that forks are published and stolen too.
+///
+/// One thing may allocate, and not per call: a join whose other half was
+/// stolen by a thread the OS has descheduled parks its worker, and a
+/// parking worker starts a spare thread when work is queued (see
+/// `Registry::begin_blocking`); spawning a thread allocates. So the count
+/// must be zero unless spares were started, and then at most a few per
+/// spare.
 #[test]
 fn join_on_a_worker_allocates_nothing() {
+    /// More than `std::thread::Builder::spawn` and our slot setup allocate.
+    const ALLOCATIONS_PER_SPARE: usize = 32;
     fn tree(depth: u32) -> u64 {
         if depth == 0 {
             return 1;
@@ -91,27 +100,37 @@ fn join_on_a_worker_allocates_nothing() {
         a + b
     }
     for workers in [1, 2] {
-        let pool = executor::ThreadPoolExecutor::builder()
-            .max_workers(workers)
-            .min_workers(workers)
-            .build()
-            .unwrap();
-        let (allocations, sum) = pool
-            .submit(|| {
-                // Warm up: the deque's first buffer, thread-locals.
+        let pool = std::sync::Arc::new(
+            executor::ThreadPoolExecutor::builder()
+                .max_workers(workers)
+                .min_workers(workers)
+                .build()
+                .unwrap(),
+        );
+        let inner = pool.clone();
+        let (allocations, spares, sum) = pool
+            .submit(move || {
+                // Warm up: the deque's first buffer, thread-locals, and
+                // this thread's registration with crossbeam-epoch (made on
+                // its first pin, by a steal or a wait's help: 2,304 bytes once).
                 tree(12);
+                drop(crossbeam_epoch::pin());
+                let started = inner.stats().threads_started;
                 let before = MINE.with(Cell::get);
                 COUNTING.with(|c| c.set(true));
                 let sum = tree(16);
                 COUNTING.with(|c| c.set(false));
-                (MINE.with(Cell::get) - before, sum)
+                let allocations = MINE.with(Cell::get) - before;
+                let spares = inner.stats().threads_started - started;
+                (allocations, usize::try_from(spares).unwrap(), sum)
             })
             .result()
             .unwrap();
         assert_eq!(sum, 1 << 16);
-        assert_eq!(
-            allocations, 0,
-            "{allocations} allocations on the joining worker for 65,535 joins ({workers} workers)"
+        assert!(
+            allocations <= ALLOCATIONS_PER_SPARE * spares,
+            "{allocations} allocations on the joining worker for 65,535 joins \
+             ({workers} workers, {spares} spare threads started meanwhile)"
         );
     }
 }
