@@ -86,6 +86,12 @@ impl<T> TaskHandle<T> {
     /// cancelled. A task that is running or done cannot be cancelled (as in
     /// Python); a cancelled task never runs, and its closure is dropped here.
     ///
+    /// A task submitted with a token
+    /// ([`submit_with_token`](crate::ThreadPoolExecutor::submit_with_token),
+    /// a [`TaskGroup`](crate::TaskGroup)'s tasks) that has already started
+    /// is *asked* to stop: its token is cancelled. This still returns
+    /// false then (it ran), and its result is whatever it returns.
+    ///
     /// ```
     /// let pool = executor::ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
     /// let (tx, rx) = std::sync::mpsc::channel::<()>();
@@ -98,7 +104,11 @@ impl<T> TaskHandle<T> {
     /// assert!(queued.result().unwrap_err().is_cancelled());
     /// ```
     pub fn cancel(&self) -> bool {
-        self.task.abort(Refusal::Cancelled) || self.cancelled()
+        if self.task.abort(Refusal::Cancelled) {
+            return true;
+        }
+        self.task.request_stop();
+        self.cancelled()
     }
 
     /// Blocks until the task is done and returns its value or why there is
@@ -194,6 +204,12 @@ impl<T> TaskHandle<T> {
     /// This handle as a wait's target (see `blocking`).
     pub(crate) fn awaited(&self) -> impl Awaited + '_ {
         HandleWait(self)
+    }
+
+    /// The task's queue side, whatever its state (a group keeps it to
+    /// cancel the task if it is still queued).
+    pub(crate) fn job(&self) -> Job {
+        Arc::clone(&self.task).job()
     }
 
     /// The task's queue entry, if the task is still queued on pool `pool`:

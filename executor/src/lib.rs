@@ -193,11 +193,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod builder;
+mod cancel;
 mod capacity;
 mod completion;
 mod deadline;
 mod error;
 mod executor_trait;
+mod global_exit;
+mod group;
 mod handle;
 mod hooks;
 mod join;
@@ -210,6 +213,7 @@ mod pool;
 mod progress_bar;
 mod scheduler;
 mod scope;
+mod shutdown_timeout;
 mod spawn;
 mod stats;
 mod sync;
@@ -222,6 +226,7 @@ mod trace;
 mod unwind;
 
 pub use builder::ThreadPoolBuilder;
+pub use cancel::{CancelToken, Cancelled, CancelledFuture};
 #[cfg(feature = "async")]
 pub use completion::as_completed::AsCompletedStream;
 pub use completion::as_completed::{as_completed, AsCompleted, AsCompletedTimeout, TimedOut};
@@ -230,6 +235,8 @@ pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
 #[cfg(feature = "async")]
 pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
+pub use global_exit::{global_guard, shutdown_global, shutdown_global_timeout, GlobalGuard};
+pub use group::{GroupError, GroupPolicy, TaskGroup};
 pub use handle::{TaskHandle, TaskId};
 pub use hooks::TaskInfo;
 pub use join::join;
@@ -241,6 +248,7 @@ pub use pool::{global, ThreadPoolExecutor};
 #[cfg(feature = "indicatif")]
 pub use progress_bar::WithProgress;
 pub use scope::{Scope, ScopedHandle};
+pub use shutdown_timeout::{RunningTask, ShutdownReport};
 pub use stats::Stats;
 
 /// The README's example runs as a doc test, so it stays true.

@@ -14,6 +14,7 @@ use crate::handle::TaskHandle;
 use crate::scheduler::registry::Registry;
 use crate::scheduler::worker;
 use crate::stats::Stats;
+use crate::task::stop::{MakeCell, NoStop, Stop, WithStop};
 use crate::task::FnTask;
 
 /// A pool of worker threads that run submitted closures and async tasks:
@@ -160,7 +161,33 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        match self.submit_inner(name, f, OnFull::WaitUntil(Deadline::Never)) {
+        self.submit_made(name, f, NoStop)
+    }
+
+    /// `submit` with stop hooks (`task/stop.rs`): the path of
+    /// `submit_with_token` and of groups.
+    pub(crate) fn submit_stoppable<F, T, S>(
+        &self,
+        name: Option<&'static str>,
+        f: F,
+        stop: S,
+    ) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+        S: Stop,
+    {
+        self.submit_made(name, f, WithStop(stop))
+    }
+
+    /// `submit`, making the task's cell with `make`.
+    fn submit_made<F, T, M>(&self, name: Option<&'static str>, f: F, make: M) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+        M: MakeCell,
+    {
+        match self.submit_inner_with(name, f, OnFull::WaitUntil(Deadline::Never), make) {
             Ok(handle) => handle,
             Err(e) => {
                 let refusal = match e {
@@ -185,6 +212,21 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.submit_inner_with(name, f, on_full, NoStop)
+    }
+
+    fn submit_inner_with<F, T, M>(
+        &self,
+        name: Option<&'static str>,
+        f: F,
+        on_full: OnFull,
+        make: M,
+    ) -> Result<TaskHandle<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+        M: MakeCell,
+    {
         let registry = &self.registry;
         if registry.state().is_broken() {
             return Err(SubmitError::Broken(f));
@@ -194,7 +236,7 @@ impl ThreadPoolExecutor {
             // shutdown drains the pool, so running work can finish its subtasks;
             // never counted against the queue capacity (a worker blocked on
             // its own full queue would deadlock).
-            let (job, task) = FnTask::queued(f, name, None);
+            let (job, task) = make.make(f, name, None);
             let handle = TaskHandle::new(task, registry.id());
             ctx.count_submitted();
             ctx.push(job);
@@ -214,7 +256,7 @@ impl ThreadPoolExecutor {
         };
         // The task carries its place and frees it when it starts or is
         // resolved unrun (cancelled, rejected below, drained by shutdown).
-        let (job, task) = FnTask::queued(f, name, place);
+        let (job, task) = make.make(f, name, place);
         let handle = TaskHandle::new(task, registry.id());
         registry.count_submitted();
         registry.injector.push(job);
@@ -319,14 +361,25 @@ impl fmt::Debug for ThreadPoolExecutor {
     }
 }
 
-/// The process-wide pool with default settings, built on first use and
-/// never shut down. For code that has no pool of its own to pass around.
+/// The pool behind [`global()`], once built.
+pub(crate) static GLOBAL: OnceLock<ThreadPoolExecutor> = OnceLock::new();
+
+/// The process-wide pool with default settings, built on first use. For
+/// code that has no pool of its own to pass around.
+///
+/// **At process exit.** Rust never drops statics, so when `main` returns
+/// the process ends and tasks still queued or running on this pool are
+/// lost without a word (Python's interpreter instead joins its pools'
+/// workers at exit). To get Python's behaviour, put
+/// [`global_guard()`](crate::global_guard) at the top of `main`, or call
+/// [`shutdown_global(true)`](crate::shutdown_global) before returning:
+/// queued tasks then run and running ones finish first. After that,
+/// submissions to `global()` resolve to `Rejected`.
 ///
 /// ```
 /// let handle = executor::global().submit(|| 2 + 2);
 /// assert_eq!(handle.result().unwrap(), 4);
 /// ```
 pub fn global() -> &'static ThreadPoolExecutor {
-    static GLOBAL: OnceLock<ThreadPoolExecutor> = OnceLock::new();
     GLOBAL.get_or_init(ThreadPoolExecutor::new)
 }

@@ -118,6 +118,8 @@ pub(crate) struct Registry {
     /// Tasks waiting in the queues of limited views, and the views' runner
     /// jobs in the pool's queues, for `stats()`.
     pub(crate) views: crate::limited::ViewCounts,
+    /// Token tasks whose bodies run now, for `shutdown_timeout`.
+    pub(crate) running_tokens: Arc<crate::shutdown_timeout::RunningTokens>,
 }
 
 impl Registry {
@@ -148,6 +150,7 @@ impl Registry {
             async_tasks: super::live_tasks::LiveTasks::default(),
             timer: crate::timer::Timer::default(),
             views: crate::limited::ViewCounts::default(),
+            running_tokens: Arc::default(),
             config,
         });
         for _ in 0..registry.config.min_workers {

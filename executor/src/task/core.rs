@@ -115,6 +115,11 @@ impl<T, B, X: Extras> Core<T, B, X> {
         core
     }
 
+    /// The task's extras (name, queue place, stop hooks).
+    pub(crate) fn extras(&self) -> &X {
+        &self.extras
+    }
+
     pub(crate) fn name(&self) -> Option<&'static str> {
         self.extras.name()
     }

@@ -68,6 +68,30 @@ where
     T: Send + 'static,
     X: Extras,
 {
+    /// A task to queue with these extras (a stop policy, see `stop.rs`).
+    pub(crate) fn with_extras(func: F, extras: X) -> Arc<Self> {
+        Arc::new(Self {
+            core: Core::with_body(extras, Lifecycle::Scheduled, Some(func)),
+        })
+    }
+
+    /// The runner started the task, but a stop was requested before its
+    /// body began: `RUNNING → CANCELLED`, dropping the closure unrun, so
+    /// that a task either runs its body or is cancelled, never both.
+    #[cold]
+    fn stopped_before_start(&self) -> Ran {
+        let running = |s: Snapshot| s.lifecycle() == Lifecycle::Running;
+        let resolved = self
+            .core
+            .transition_to_aborted(running, Lifecycle::Cancelled, || {
+                // SAFETY: we won SCHEDULED → RUNNING, so the body is ours.
+                let func = unsafe { self.take_func() };
+                unwind::contain("dropping a stopped task's closure", move || drop(func));
+            });
+        debug_assert!(resolved, "only the runner leaves RUNNING");
+        self.core.not_run()
+    }
+
     /// Takes the closure out.
     ///
     /// # Safety
@@ -89,12 +113,17 @@ where
         if !self.core.transition_to_running() {
             return self.core.not_run();
         }
+        // The stop hooks (constant for a plain task, see `stop.rs`).
+        let id = Arc::as_ptr(&self).cast::<()>() as usize;
+        if !self.core.extras().begin(id) {
+            return self.stopped_before_start();
+        }
         // SAFETY: we won SCHEDULED → RUNNING just above.
         let func = unsafe { self.take_func() }.expect("a scheduled task has its closure");
-        let id = Arc::as_ptr(&self).cast::<()>() as usize;
         let output = ctx.around(id, &self.core, || {
             unwind::catch(func).map_err(|payload| Panic::new(payload, self.core.name()))
         });
+        self.core.extras().end(id);
         let ran = if output.is_ok() {
             Ran::Completed
         } else {
@@ -144,5 +173,9 @@ where
 
     fn abort(&self, refusal: Refusal) -> bool {
         Runnable::abort(self, refusal)
+    }
+
+    fn request_stop(&self) {
+        self.core.extras().request_stop();
     }
 }

@@ -149,4 +149,8 @@ pub(crate) trait TaskRef<T>: Send + Sync {
     /// See [`Runnable::abort`].
     #[must_use]
     fn abort(&self, refusal: Refusal) -> bool;
+
+    /// Asks a started task to stop (`stop.rs`); nothing for tasks that
+    /// have no stop policy.
+    fn request_stop(&self) {}
 }

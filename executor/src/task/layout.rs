@@ -32,6 +32,21 @@ pub(crate) trait Extras: Send + Sync + 'static {
 
     /// The queue place it holds while `SCHEDULED` (see `capacity.rs`).
     fn place(&self) -> Option<&Arc<Capacity>>;
+
+    /// Stop hooks (`stop.rs`), constant unless the task has a token: the
+    /// runner calls `begin` after it won `SCHEDULED → RUNNING`; false
+    /// means "stopped before the body began".
+    #[inline(always)]
+    fn begin(&self, _task: usize) -> bool {
+        true
+    }
+
+    /// The runner calls this after the body, when `begin` returned true.
+    #[inline(always)]
+    fn end(&self, _task: usize) {}
+
+    /// `TaskHandle::cancel` on a started task.
+    fn request_stop(&self) {}
 }
 
 /// No name and no queue place: what `submit` from an unbounded pool, or

@@ -8,6 +8,7 @@ mod job;
 mod layout;
 mod run_ctx;
 pub(crate) mod state;
+pub(crate) mod stop;
 
 pub(crate) use self::async_task::AsyncTask;
 pub(crate) use self::core::CallbackKey;

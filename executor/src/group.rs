@@ -1,0 +1,576 @@
+//! `TaskGroup`: structured tasks on a pool, with a join policy and an
+//! optional limit on tasks in flight (Go's `errgroup` with `SetLimit`,
+//! Java's `StructuredTaskScope`, Trio's nurseries).
+//!
+//! Each task runs with a child of the group's token, inside a wrapper that
+//! tells the group how it ended *before* its handle resolves. The first
+//! failure (an `Err` or a panic) or the first success, in the order the
+//! group is told (the finishing order), is recorded under one lock; when
+//! the policy says so, the group then cancels its token (reaching every
+//! running task's token and, through the task's start gate, every task a
+//! worker is about to start) and resolves its still-queued tasks to
+//! `Cancelled`. A task starts only if its gate, right after the worker won
+//! `SCHEDULED → RUNNING`, finds the group token not cancelled; so once the
+//! group has cancelled, no task of it begins.
+//!
+//! The limit is a count of tasks in flight (submitted and not yet
+//! resolved), taken before a task is submitted and given back by a done
+//! callback on its handle, which runs however the task ends.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::cancel::CancelToken;
+use crate::deadline::Deadline;
+use crate::error::{Refusal, TaskError};
+use crate::handle::{TaskHandle, TaskId};
+use crate::pool::ThreadPoolExecutor;
+use crate::scheduler::blocking::{self, Awaited};
+use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering};
+use crate::task::Job;
+use crate::unwind;
+
+/// When a [`TaskGroup`] cancels the rest of its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupPolicy {
+    /// Never: every task runs to its end. Join with
+    /// [`join_all`](TaskGroup::join_all) (every result) or
+    /// [`join`](TaskGroup::join). Java's `Joiner.awaitAll`.
+    All,
+    /// The first failure (a task's `Err`, or a panic) cancels the others:
+    /// Go's `errgroup.WithContext`, Java's `allSuccessfulOrThrow`. Join
+    /// with [`join`](TaskGroup::join).
+    FirstError,
+    /// The first success cancels the others: Java's
+    /// `anySuccessfulResultOrThrow`, a hedged request. Join with
+    /// [`join_any`](TaskGroup::join_any).
+    FirstSuccess,
+}
+
+/// Why a group's join has no value for a task.
+#[derive(Debug)]
+pub enum GroupError<E> {
+    /// The task returned this error.
+    Failed(E),
+    /// The task has no value: it panicked, was cancelled (by the group,
+    /// its handle or a shutdown), rejected or broken.
+    Task(TaskError),
+    /// [`join_any`](TaskGroup::join_any) on a group with no tasks.
+    NoTasks,
+}
+
+impl<E> GroupError<E> {
+    /// True if the task was cancelled (it never ran).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, GroupError::Task(e) if e.is_cancelled())
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupError::Failed(e) => write!(f, "a task of the group failed: {e}"),
+            GroupError::Task(e) => write!(f, "{e}"),
+            GroupError::NoTasks => f.write_str("the group has no tasks"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for GroupError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GroupError::Failed(e) => Some(e),
+            GroupError::Task(e) => Some(e),
+            GroupError::NoTasks => None,
+        }
+    }
+}
+
+/// A structured set of tasks on one pool: they share a cancellation, an
+/// optional limit on how many are in flight, and a join.
+///
+/// Tasks return `Result<T, E>`. Under [`GroupPolicy::FirstError`] the
+/// first task to fail (return `Err` or panic) cancels its siblings: their
+/// tokens are cancelled, queued ones resolve to `Cancelled` without
+/// running, and none starts afterwards. [`join`](Self::join) waits for
+/// every task and returns all values in submission order, or that first
+/// failure.
+///
+/// **Dropping** a group that was not joined cancels it (as above,
+/// whatever its policy) and waits for its running tasks to return: no
+/// task outlives its group unnoticed, and nothing leaks. (Java's
+/// `StructuredTaskScope.close`, Trio's nursery on an exception.)
+///
+/// ```
+/// use executor::{GroupError, GroupPolicy, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::builder().max_workers(4).build().unwrap();
+/// let mut group = pool.group(GroupPolicy::FirstError).limit(2);
+/// for n in [1, 2, 0, 4] {
+///     group.submit(move || if n == 0 { Err("zero") } else { Ok(10 / n) });
+/// }
+/// match group.join() {
+///     Err(GroupError::Failed(e)) => assert_eq!(e, "zero"),
+///     other => panic!("expected the failure, got {other:?}"),
+/// }
+/// ```
+pub struct TaskGroup<'p, T, E> {
+    pool: &'p ThreadPoolExecutor,
+    shared: Arc<Shared>,
+    handles: Vec<TaskHandle<Result<T, E>>>,
+    limit: Option<Arc<Limit>>,
+}
+
+/// What the group and its tasks' wrappers share.
+struct Shared {
+    policy: GroupPolicy,
+    token: CancelToken,
+    /// The pool the tasks are queued on (`Registry::id`).
+    pool: usize,
+    firsts: Mutex<Firsts>,
+    /// Every task's queue side, to cancel the queued ones; emptied when
+    /// the group ends (a queued task's closure holds this `Shared`).
+    jobs: Mutex<Vec<Job>>,
+}
+
+#[derive(Default)]
+struct Firsts {
+    failure: Option<usize>,
+    success: Option<usize>,
+}
+
+impl Shared {
+    /// Task `index` ended, well or not (called before its handle resolves).
+    fn saw(&self, index: usize, success: bool) {
+        let stop = {
+            let mut firsts = lock(&self.firsts);
+            let (first, policy) = if success {
+                (&mut firsts.success, GroupPolicy::FirstSuccess)
+            } else {
+                (&mut firsts.failure, GroupPolicy::FirstError)
+            };
+            first.is_none() && {
+                *first = Some(index);
+                self.policy == policy
+            }
+        };
+        if stop {
+            self.stop();
+        }
+    }
+
+    /// Cancels the group: every task's token, then every queued task.
+    fn stop(&self) {
+        self.token.cancel();
+        let jobs: Vec<Job> = lock(&self.jobs).iter().filter_map(share).collect();
+        for job in jobs {
+            // False for those that started or ended: the token reaches them.
+            let _ = job.abort(Refusal::Cancelled);
+        }
+    }
+}
+
+/// Another reference to a group task's queue side (a group holds only
+/// heap tasks, never a `join`'s fork).
+fn share(job: &Job) -> Option<Job> {
+    match job {
+        Job::Task(task) => Some(Job::Task(Arc::clone(task))),
+        Job::Fork(_) => None,
+    }
+}
+
+/// The limit on tasks in flight.
+struct Limit {
+    max: usize,
+    in_flight: AtomicUsize,
+    /// Threads waiting for a place.
+    waiters: Mutex<Vec<thread::Thread>>,
+}
+
+impl Limit {
+    fn try_acquire(&self) -> bool {
+        // SeqCst: a waiter registers, then reads the count; `release`
+        // lowers the count, then takes the waiters. One sees the other.
+        self.in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn has_room(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) < self.max
+    }
+
+    fn release(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        for t in waiters {
+            t.unpark();
+        }
+    }
+}
+
+/// A submitter's wait for a place.
+struct LimitWait<'a> {
+    limit: &'a Limit,
+    shared: &'a Shared,
+}
+
+impl Awaited for LimitWait<'_> {
+    fn is_ready(&self) -> bool {
+        self.limit.has_room()
+    }
+
+    fn register(&self) -> bool {
+        let mut waiters = lock(&self.limit.waiters);
+        // Under the lock that `release` takes after lowering the count.
+        if self.limit.has_room() {
+            return false;
+        }
+        let me = thread::current();
+        if !waiters.iter().any(|t| t.id() == me.id()) {
+            waiters.push(me);
+        }
+        true
+    }
+
+    fn deregister(&self) {
+        let me = thread::current().id();
+        lock(&self.limit.waiters).retain(|t| t.id() != me);
+    }
+
+    /// A place frees when a task of the group ends: a queued one may be
+    /// run right here (a worker submitting to a full group on a one-worker
+    /// pool would otherwise wait for a spare).
+    fn claim(&self, pool: usize) -> Option<Job> {
+        if pool != self.shared.pool {
+            return None;
+        }
+        lock(&self.shared.jobs)
+            .iter()
+            .find(|job| job.is_queued())
+            .and_then(share)
+    }
+}
+
+impl ThreadPoolExecutor {
+    /// A new, empty [`TaskGroup`] on this pool, cancelling by `policy`.
+    ///
+    /// ```
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u32, String>(GroupPolicy::All);
+    /// group.submit(|| Ok(1));
+    /// group.submit(|| Err("no".to_string()));
+    /// let results = group.join_all();
+    /// assert_eq!(results[0].as_ref().ok(), Some(&1));
+    /// assert!(results[1].is_err());
+    /// ```
+    pub fn group<T, E>(&self, policy: GroupPolicy) -> TaskGroup<'_, T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        TaskGroup {
+            pool: self,
+            shared: Arc::new(Shared {
+                policy,
+                token: CancelToken::new(),
+                pool: self.registry.id(),
+                firsts: Mutex::new(Firsts::default()),
+                jobs: Mutex::new(Vec::new()),
+            }),
+            handles: Vec::new(),
+            limit: None,
+        }
+    }
+}
+
+impl<'p, T, E> TaskGroup<'p, T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    /// At most `max` tasks of this group in flight (submitted and not
+    /// finished) at once: [`submit`](Self::submit) waits for a place,
+    /// [`try_submit`](Self::try_submit) hands the closure back. Go's
+    /// `errgroup.SetLimit`.
+    ///
+    /// # Panics
+    ///
+    /// If `max` is 0 (no task could ever run), or if tasks were already
+    /// submitted.
+    ///
+    /// ```
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<(), ()>(GroupPolicy::All).limit(1);
+    /// group.submit(|| Ok(std::thread::sleep(std::time::Duration::from_millis(20))));
+    /// let back = group.try_submit(|| Ok(())); // the one place is taken
+    /// assert!(back.is_err());
+    /// group.join().unwrap();
+    /// ```
+    pub fn limit(mut self, max: usize) -> Self {
+        assert!(
+            max > 0,
+            "TaskGroup::limit: the limit must be at least 1, got 0"
+        );
+        assert!(
+            self.handles.is_empty(),
+            "TaskGroup::limit: set the limit before submitting tasks"
+        );
+        self.limit = Some(Arc::new(Limit {
+            max,
+            in_flight: AtomicUsize::new(0),
+            waiters: Mutex::new(Vec::new()),
+        }));
+        self
+    }
+
+    /// The group's token: cancelled when the policy cancels the group (or
+    /// when you cancel it, which stops the running tasks and keeps the
+    /// queued ones from starting). Each task gets a child of it.
+    pub fn token(&self) -> &CancelToken {
+        &self.shared.token
+    }
+
+    /// Cancels the group now: every task's token is cancelled and queued
+    /// tasks resolve to `Cancelled`.
+    pub fn cancel(&self) {
+        self.shared.stop();
+    }
+
+    /// How many tasks were submitted.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// True if no task was submitted.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Submits a task, waiting for a place if the group has a limit.
+    /// Returns the task's id (its handle's [`TaskHandle::id`]). A task
+    /// submitted after the group was cancelled never starts.
+    pub fn submit<F>(&mut self, f: F) -> TaskId
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+    {
+        self.submit_with_token(move |_| f())
+    }
+
+    /// [`submit`](Self::submit), giving the task its token (a child of the
+    /// group's): check it to stop early when the group is cancelled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use executor::{GroupError, GroupPolicy};
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u32, &str>(GroupPolicy::FirstError);
+    /// group.submit_with_token(|token| {
+    ///     token.wait_timeout(Duration::from_secs(60)); // stops early
+    ///     Err("stopped")
+    /// });
+    /// group.submit(|| Err("bad input"));
+    /// assert!(matches!(group.join(), Err(GroupError::Failed("bad input"))));
+    /// ```
+    pub fn submit_with_token<F>(&mut self, f: F) -> TaskId
+    where
+        F: FnOnce(CancelToken) -> Result<T, E> + Send + 'static,
+    {
+        if let Some(limit) = &self.limit {
+            while !limit.try_acquire() {
+                let wait = LimitWait {
+                    limit,
+                    shared: &self.shared,
+                };
+                blocking::wait_until(&wait, Deadline::Never);
+            }
+        }
+        self.submit_placed(f)
+    }
+
+    /// Like [`submit`](Self::submit), but hands `f` back instead of
+    /// waiting when the group's limit is reached.
+    pub fn try_submit<F>(&mut self, f: F) -> Result<TaskId, F>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+    {
+        if let Some(limit) = &self.limit {
+            if !limit.try_acquire() {
+                return Err(f);
+            }
+        }
+        Ok(self.submit_placed(move |_| f()))
+    }
+
+    /// Submits `f`, whose place (if the group has a limit) is taken.
+    fn submit_placed<F>(&mut self, f: F) -> TaskId
+    where
+        F: FnOnce(CancelToken) -> Result<T, E> + Send + 'static,
+    {
+        let index = self.handles.len();
+        let shared = Arc::clone(&self.shared);
+        let body = move |token: CancelToken| {
+            let output = unwind::catch(|| f(token));
+            shared.saw(index, matches!(output, Ok(Ok(_))));
+            match output {
+                Ok(result) => result,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        };
+        let handle = self
+            .pool
+            .submit_with_given_token(None, self.shared.token.child(), body);
+        if let Some(limit) = &self.limit {
+            let limit = Arc::clone(limit);
+            handle.add_done_callback(move |_| limit.release());
+        }
+        lock(&self.shared.jobs).push(handle.job());
+        let id = handle.id();
+        self.handles.push(handle);
+        id
+    }
+
+    /// Waits for every task; then all values in submission order, or the
+    /// first failure the group saw (in finishing order). With no failure
+    /// but a task without a value (cancelled through its handle, rejected
+    /// by a shut-down pool), that task's error, the first in submission
+    /// order.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u64, std::io::Error>(executor::GroupPolicy::FirstError);
+    /// for i in 0..4 {
+    ///     group.submit(move || Ok(i * i));
+    /// }
+    /// assert_eq!(group.join().unwrap(), [0, 1, 4, 9]);
+    /// ```
+    pub fn join(self) -> Result<Vec<T>, GroupError<E>> {
+        let (handles, firsts) = self.finish();
+        let mut results: Vec<Option<Result<T, GroupError<E>>>> = handles
+            .into_iter()
+            .map(|h| Some(flatten(h.result())))
+            .collect();
+        if let Some(i) = firsts.failure {
+            if let Some(Err(e)) = results[i].take() {
+                return Err(e);
+            }
+        }
+        results.into_iter().flatten().collect()
+    }
+
+    /// Waits for every task; then each one's result, in submission order.
+    pub fn join_all(self) -> Vec<Result<T, GroupError<E>>> {
+        let (handles, _) = self.finish();
+        handles.into_iter().map(|h| flatten(h.result())).collect()
+    }
+
+    /// Waits for every task (under [`GroupPolicy::FirstSuccess`], the
+    /// others are cancelled once one succeeds); then the first success in
+    /// finishing order, or, if none succeeded, the first failure.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<&str, ()>(GroupPolicy::FirstSuccess);
+    /// group.submit_with_token(|token| {
+    ///     token.wait_timeout(Duration::from_secs(60)); // the slow mirror
+    ///     Err(())
+    /// });
+    /// group.submit(|| Ok("fast mirror"));
+    /// assert_eq!(group.join_any().unwrap(), "fast mirror");
+    /// ```
+    pub fn join_any(self) -> Result<T, GroupError<E>> {
+        let (handles, firsts) = self.finish();
+        let mut results: Vec<Option<Result<T, GroupError<E>>>> = handles
+            .into_iter()
+            .map(|h| Some(flatten(h.result())))
+            .collect();
+        for i in [firsts.success, firsts.failure].into_iter().flatten() {
+            if let Some(result) = results[i].take() {
+                return result;
+            }
+        }
+        results
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or(Err(GroupError::NoTasks))
+    }
+
+    /// Hands the tasks' handles over, in submission order, without
+    /// waiting: for [`as_completed`](crate::as_completed) or
+    /// [`wait`](crate::wait). The policy still applies (the tasks tell the
+    /// group as they end), but nothing joins the tasks for you any more.
+    ///
+    /// ```
+    /// use executor::{as_completed, GroupPolicy};
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u32, ()>(GroupPolicy::FirstError);
+    /// for i in 0..3 {
+    ///     group.submit(move || Ok(i));
+    /// }
+    /// let mut sum = 0;
+    /// for handle in as_completed(group.into_handles()) {
+    ///     sum += handle.result().unwrap().unwrap();
+    /// }
+    /// assert_eq!(sum, 3);
+    /// ```
+    pub fn into_handles(mut self) -> Vec<TaskHandle<Result<T, E>>> {
+        let handles = std::mem::take(&mut self.handles);
+        lock(&self.shared.jobs).clear();
+        handles
+    }
+
+    /// Waits for every task and ends the group.
+    fn finish(mut self) -> (Vec<TaskHandle<Result<T, E>>>, Firsts) {
+        let handles = std::mem::take(&mut self.handles);
+        for handle in &handles {
+            handle.wait();
+        }
+        lock(&self.shared.jobs).clear();
+        let firsts = std::mem::take(&mut *lock(&self.shared.firsts));
+        (handles, firsts)
+    }
+}
+
+fn flatten<T, E>(result: Result<Result<T, E>, TaskError>) -> Result<T, GroupError<E>> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(GroupError::Failed(e)),
+        Err(e) => Err(GroupError::Task(e)),
+    }
+}
+
+impl<T, E> Drop for TaskGroup<'_, T, E> {
+    fn drop(&mut self) {
+        if self.handles.is_empty() {
+            return;
+        }
+        self.shared.stop();
+        for handle in &self.handles {
+            handle.wait();
+        }
+        lock(&self.shared.jobs).clear();
+    }
+}
+
+impl<T, E> fmt::Debug for TaskGroup<'_, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("policy", &self.shared.policy)
+            .field("tasks", &self.handles.len())
+            .field("limit", &self.limit.as_ref().map(|l| l.max))
+            .field("cancelled", &self.shared.token.is_cancelled())
+            .finish()
+    }
+}
