@@ -187,9 +187,11 @@ impl ThreadPoolExecutor {
     ///     rounds
     /// });
     /// std::thread::sleep(Duration::from_millis(5));
-    /// let never_ran = handle.cancel(); // started: asks it to stop
-    /// let result = handle.result();
-    /// assert!(never_ran == result.is_err()); // Ok(rounds) unless it never began
+    /// handle.cancel(); // not started: it never will; started: asks it to stop
+    /// match handle.result() {
+    ///     Ok(rounds) => println!("stopped after {rounds} rounds"),
+    ///     Err(e) => assert!(e.is_cancelled()), // it never began
+    /// }
     /// ```
     pub fn submit_with_token<F, T>(&self, f: F) -> TaskHandle<T>
     where
@@ -290,13 +292,16 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// The deadline passed: stop what runs, cancel what is queued.
+    /// The deadline passed: cancel what is queued, then stop what runs.
+    /// In that order, so that a worker whose task stops at once finds
+    /// nothing left to start, and the count of running tasks is taken
+    /// before any was asked to stop.
     fn give_up(&self) -> ShutdownReport {
         let registry = &self.registry;
-        let asked_to_stop = registry.running_tokens.cancel_all();
         let cancelled_before = registry.stats().tasks_cancelled;
         registry.shutdown(false, true);
         let stats = registry.stats();
+        let asked_to_stop = registry.running_tokens.cancel_all();
         ShutdownReport {
             terminated: false,
             still_running: usize::try_from(stats.tasks_running).unwrap_or(usize::MAX),
