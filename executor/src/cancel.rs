@@ -301,7 +301,7 @@ impl CancelToken {
         blocking::wait_until(&self.awaited(), Deadline::after(timeout))
     }
 
-    fn awaited(&self) -> TokenWait<'_> {
+    pub(crate) fn awaited(&self) -> impl Awaited + '_ {
         TokenWait {
             token: self,
             key: std::cell::Cell::new(None),
@@ -327,6 +327,13 @@ impl CancelToken {
             token: self,
             key: None,
         }
+    }
+
+    /// This token's own flag (not its ancestors'): whether a cancel reached
+    /// it. For the tests of the child protocol.
+    #[cfg(test)]
+    pub(crate) fn is_told(&self) -> bool {
+        self.inner.own_flag()
     }
 
     /// Whether `self` and `other` are clones of one token.
@@ -522,6 +529,18 @@ mod tests {
         assert!(other.is_cancelled() && child.is_cancelled());
         // Told, not only read through the ancestors: its own flag is set.
         assert!(other.inner.own_flag());
+    }
+
+    #[test]
+    fn a_child_made_while_its_parent_is_cancelled_is_always_told() {
+        for _ in 0..2_000 {
+            let parent = CancelToken::new();
+            let p = parent.clone();
+            let maker = std::thread::spawn(move || p.child());
+            parent.cancel();
+            let child = maker.join().unwrap();
+            assert!(child.is_told(), "the parent's cancel never reached the child");
+        }
     }
 
     #[test]

@@ -512,3 +512,43 @@ fn loom_timer_fire_vs_cancel() {
         }
     });
 }
+
+/// A thread waits on a token while another cancels it: the waiter's
+/// registration (under the listener lock, re-reading the flag) either is
+/// in the list that `cancel` empties, or sees the flag. A lost wake-up
+/// would leave the waiter parked forever, which loom reports.
+#[test]
+fn loom_token_cancel_vs_register() {
+    use crate::cancel::CancelToken;
+    loom::model(|| {
+        let token = CancelToken::new();
+        let t = token.clone();
+        let waiter = thread::spawn(move || {
+            let awaited = t.awaited();
+            wait_loop(&awaited, Deadline::Never, std::time::Duration::ZERO, || false, || ());
+            assert!(t.is_cancelled());
+        });
+        token.cancel();
+        waiter.join().unwrap();
+    });
+}
+
+/// A child is made while its parent is cancelled: however the child's
+/// registration on the parent and the parent's drain interleave, the child
+/// ends up told (its own flag set, its own waiters woken), not only
+/// cancelled through its parent. (The window in which the parent's drain
+/// finds the child registered but not yet built lies inside
+/// `Arc::new_cyclic`, which loom does not instrument; `cancel.rs` covers it
+/// with a stress test and the re-check after building.)
+#[test]
+fn loom_child_made_while_the_parent_is_cancelled_is_told() {
+    use crate::cancel::CancelToken;
+    loom::model(|| {
+        let parent = CancelToken::new();
+        let p = parent.clone();
+        let maker = thread::spawn(move || p.child());
+        parent.cancel();
+        let child = maker.join().unwrap();
+        assert!(child.is_told(), "the parent's cancel never reached the child");
+    });
+}
