@@ -85,6 +85,46 @@ fn submit_loop(exec: &ThreadPoolExecutor, iters: u64) -> Duration {
     took
 }
 
+/// The price of a token: `submit_with_token` (a token allocated, carried
+/// and registered while the body runs) beside plain `submit` (which pays
+/// nothing for tokens), both for the submit alone and for a round trip.
+fn submit_with_token(c: &mut Criterion) {
+    let exec = pool(num_cpus::get());
+    let mut g = c.benchmark_group("submit_with_token");
+    g.throughput(Throughput::Elements(1));
+    let timed_submits = |b: &mut criterion::Bencher, with_token: bool| {
+        b.iter_custom(|iters| {
+            let mut handles = Vec::with_capacity(iters as usize);
+            let start = Instant::now();
+            for i in 0..iters {
+                handles.push(if with_token {
+                    exec.submit_with_token(move |_token| black_box(i))
+                } else {
+                    exec.submit(move || black_box(i))
+                });
+            }
+            let took = start.elapsed();
+            for h in handles {
+                h.result().expect("task");
+            }
+            took
+        });
+    };
+    g.bench_function("submit", |b| timed_submits(b, false));
+    g.bench_function("submit_with_token", |b| timed_submits(b, true));
+    g.bench_function("submit+result", |b| {
+        b.iter(|| exec.submit(|| black_box(1u64)).result().expect("task"));
+    });
+    g.bench_function("submit_with_token+result", |b| {
+        b.iter(|| {
+            exec.submit_with_token(|_token| black_box(1u64))
+                .result()
+                .expect("task")
+        });
+    });
+    g.finish();
+}
+
 /// One `submit(..).result()` round trip on a busy (not parked) pool;
 /// rayon's `install` does the same round trip.
 fn submit_result(c: &mut Criterion) {
@@ -243,6 +283,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    targets = submit, submit_result, steal, map_per_item, join_tree
+    targets = submit, submit_with_token, submit_result, steal, map_per_item, join_tree
 }
 criterion_main!(benches);

@@ -539,7 +539,10 @@ mod tests {
             let maker = std::thread::spawn(move || p.child());
             parent.cancel();
             let child = maker.join().unwrap();
-            assert!(child.is_told(), "the parent's cancel never reached the child");
+            assert!(
+                child.is_told(),
+                "the parent's cancel never reached the child"
+            );
         }
     }
 

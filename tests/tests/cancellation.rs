@@ -32,7 +32,10 @@ fn cancel_on_a_started_token_task_asks_it_to_stop() {
             until_stopped(token)
         });
         started.wait();
-        assert!(!handle.cancel(), "it ran: cancel() says it was not stopped before");
+        assert!(
+            !handle.cancel(),
+            "it ran: cancel() says it was not stopped before"
+        );
         assert!(!handle.cancelled());
         let steps = handle.result().expect("a stopped task returns its value");
         assert!(steps > 0);
@@ -227,7 +230,10 @@ fn shutdown_timeout_terminates_when_everything_finishes() {
         for (i, h) in handles.into_iter().enumerate() {
             assert_eq!(h.result().unwrap(), i);
         }
-        assert!(matches!(pool.submit(|| ()).result(), Err(TaskError::Rejected)));
+        assert!(matches!(
+            pool.submit(|| ()).result(),
+            Err(TaskError::Rejected)
+        ));
     });
 }
 
@@ -239,11 +245,12 @@ fn shutdown_timeout_reports_running_tasks_and_cancels_their_tokens_and_the_queue
         let started = Arc::new(AtomicUsize::new(0));
         // One uncooperative task (ignores its token), one cooperative one.
         let (r, s1) = (release.clone(), started.clone());
-        let stubborn = pool.submit_with_given_token(Some("stubborn"), CancelToken::new(), move |_| {
-            s1.fetch_add(1, Ordering::SeqCst);
-            r.wait();
-            "done late"
-        });
+        let stubborn =
+            pool.submit_with_given_token(Some("stubborn"), CancelToken::new(), move |_| {
+                s1.fetch_add(1, Ordering::SeqCst);
+                r.wait();
+                "done late"
+            });
         let s2 = started.clone();
         let polite = pool.submit_with_given_token(Some("polite"), CancelToken::new(), move |t| {
             s2.fetch_add(1, Ordering::SeqCst);
@@ -304,7 +311,10 @@ fn shutdown_timeout_with_cancel_futures_cancels_the_queue_at_once() {
 fn measure_shutdown_timeout_with_four_uncooperative_tasks() {
     let mut samples = Vec::new();
     for _ in 0..20 {
-        let pool = ThreadPoolExecutor::builder().max_workers(4).build().unwrap();
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(4)
+            .build()
+            .unwrap();
         let release = Gate::new();
         let started = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..4)

@@ -47,7 +47,10 @@ fn child_with_shutdown_global() {
 /// Runs this binary on test `name` as the child, in a fresh directory;
 /// returns how many side-effect files it left.
 fn run_child(name: &str) -> usize {
-    let dir = std::env::temp_dir().join(format!("executor-global-exit-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "executor-global-exit-{name}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let status = Command::new(std::env::current_exe().unwrap())

@@ -218,7 +218,10 @@ fn first_success_cancels_the_others() {
         group.submit(|| Ok("fast"));
         assert_eq!(group.join_any().unwrap(), "fast");
         // Each slow task that started was told, and returned (joined).
-        assert_eq!(stopped.load(Ordering::SeqCst), started.load(Ordering::SeqCst));
+        assert_eq!(
+            stopped.load(Ordering::SeqCst),
+            started.load(Ordering::SeqCst)
+        );
     });
 }
 
@@ -272,9 +275,17 @@ fn dropping_a_group_cancels_and_waits_for_its_tasks() {
             }
         } // dropped: cancelled and joined
         let ran = bodies.load(Ordering::SeqCst);
-        assert_eq!(finished.load(Ordering::SeqCst), ran, "every started task returned");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            ran,
+            "every started task returned"
+        );
         pool.shutdown(true);
-        assert_eq!(bodies.load(Ordering::SeqCst), ran, "no queued task ran after the drop");
+        assert_eq!(
+            bodies.load(Ordering::SeqCst),
+            ran,
+            "no queued task ran after the drop"
+        );
         assert_eq!(pool.stats().tasks_cancelled as usize, 6 - ran);
     });
 }
@@ -305,7 +316,9 @@ fn try_submit_hands_the_closure_back_when_full() {
         g.wait();
         Ok(1)
     });
-    let back = group.try_submit(|| Ok(2)).expect_err("the one place is taken");
+    let back = group
+        .try_submit(|| Ok(2))
+        .expect_err("the one place is taken");
     gate.open();
     assert_eq!(back(), Ok(2), "the closure came back intact");
     assert_eq!(group.join().unwrap(), [1]);

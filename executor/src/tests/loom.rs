@@ -525,7 +525,13 @@ fn loom_token_cancel_vs_register() {
         let t = token.clone();
         let waiter = thread::spawn(move || {
             let awaited = t.awaited();
-            wait_loop(&awaited, Deadline::Never, std::time::Duration::ZERO, || false, || ());
+            wait_loop(
+                &awaited,
+                Deadline::Never,
+                std::time::Duration::ZERO,
+                || false,
+                || (),
+            );
             assert!(t.is_cancelled());
         });
         token.cancel();
@@ -549,6 +555,9 @@ fn loom_child_made_while_the_parent_is_cancelled_is_told() {
         let maker = thread::spawn(move || p.child());
         parent.cancel();
         let child = maker.join().unwrap();
-        assert!(child.is_told(), "the parent's cancel never reached the child");
+        assert!(
+            child.is_told(),
+            "the parent's cancel never reached the child"
+        );
     });
 }
