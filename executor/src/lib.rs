@@ -79,10 +79,17 @@
 //!   run tasks later or periodically on the pool's one timer;
 //!   [`limited`](ThreadPoolExecutor::limited) gives a [`Limited`] view
 //!   running at most k tasks at once (and optionally at most n per period).
+//! - **Stopping running work.** [`ThreadPoolExecutor::submit_with_token`]
+//!   gives a task a [`CancelToken`] to look at; `cancel()` on its handle
+//!   then asks it to stop once it runs. A [`TaskGroup`]
+//!   ([`ThreadPoolExecutor::group`]) cancels its other tasks at the first
+//!   error or success ([`GroupPolicy`]) and limits the tasks in flight.
 //! - **Shutdown.** [`ThreadPoolExecutor::shutdown`] and
 //!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
-//!   shuts it down and waits. [`ThreadPoolExecutor::stats`] gives counters
-//!   cheap enough for a progress bar.
+//!   shuts it down and waits; [`shutdown_timeout`](ThreadPoolExecutor::shutdown_timeout)
+//!   gives up at a deadline and reports what still ran. [`global_guard`]
+//!   joins [`global()`] when `main` returns. [`ThreadPoolExecutor::stats`]
+//!   gives counters cheap enough for a progress bar.
 //! - **Observing.** Builder hooks ([`on_thread_start`](ThreadPoolBuilder::on_thread_start),
 //!   [`on_thread_stop`](ThreadPoolBuilder::on_thread_stop),
 //!   [`before_task`](ThreadPoolBuilder::before_task),
