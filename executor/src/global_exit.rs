@@ -40,10 +40,9 @@ pub fn shutdown_global_timeout(timeout: Duration) -> Option<ShutdownReport> {
 /// lost when `main` returns (Python's behaviour at interpreter exit).
 ///
 /// ```
-/// fn main() {
-///     let _global = executor::global_guard(); // joined when main returns
-///     drop(executor::global().submit(|| println!("still printed")));
-/// }
+/// // At the top of `main`: the global pool is joined when `main` returns.
+/// let _global = executor::global_guard();
+/// drop(executor::global().submit(|| println!("still printed")));
 /// ```
 pub fn global_guard() -> GlobalGuard {
     GlobalGuard { _private: () }

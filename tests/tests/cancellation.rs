@@ -195,7 +195,7 @@ fn cancellation_storm_on_running_tasks() {
         for c in cancellers {
             c.join().unwrap();
         }
-        let handles = Arc::try_unwrap(handles).ok().expect("cancellers joined");
+        let handles = Arc::try_unwrap(handles).expect("cancellers joined");
         let (mut finished, mut stopped, mut never_ran) = (0, 0, 0);
         for (i, h) in handles.into_iter().enumerate() {
             let entries = bodies[i].load(Ordering::SeqCst);
