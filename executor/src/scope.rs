@@ -437,6 +437,45 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
+        self.submit_stoppable(f, None)
+    }
+
+    /// [`submit`](Self::submit) with a [`CancelToken`](crate::CancelToken)
+    /// for the task, as [`ThreadPoolExecutor::submit_with_token`](crate::ThreadPoolExecutor::submit_with_token): the
+    /// handle's [`cancel`](ScopedHandle::cancel) asks a started task to
+    /// stop through it.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let limit = 1_000_000_u64;
+    /// pool.scope(|s| {
+    ///     let counter = s.submit_with_token(|token| {
+    ///         (0..limit).take_while(|_| !token.is_cancelled()).count()
+    ///     });
+    ///     counter.cancel(); // never ran, or asked to stop
+    ///     let _ = counter.result();
+    /// });
+    /// ```
+    pub fn submit_with_token<F, T>(&'scope self, f: F) -> ScopedHandle<'scope, T>
+    where
+        F: FnOnce(crate::CancelToken) -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        let token = crate::CancelToken::new();
+        let for_task = token.clone();
+        self.submit_stoppable(move || f(for_task), Some(token))
+    }
+
+    /// `submit`, with the task's token if it has one.
+    fn submit_stoppable<F, T>(
+        &'scope self,
+        f: F,
+        token: Option<crate::CancelToken>,
+    ) -> ScopedHandle<'scope, T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
         let slot = Arc::new(OutputSlot {
             state: Mutex::new(OutputState {
                 output: None,
@@ -468,7 +507,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 Box<dyn FnOnce() + Send + 'static>,
             >(body)
         };
-        let inner = self.pool.submit(body);
+        let inner = match token {
+            None => self.pool.submit(body),
+            Some(token) => self
+                .pool
+                .submit_with_given_token(None, token, move |_| body()),
+        };
         self.state.record(inner.claimable(self.pool.registry.id()));
         ScopedHandle {
             inner,

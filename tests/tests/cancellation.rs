@@ -344,3 +344,28 @@ fn measure_shutdown_timeout_with_four_uncooperative_tasks() {
         samples[0], samples[10], samples[19]
     );
 }
+
+#[test]
+fn a_scoped_task_with_a_token_is_stopped_through_its_handle() {
+    within(HANG, "scope submit_with_token", || {
+        let pool = pool(2);
+        let data = vec![1_u64; 64];
+        let started = Gate::new();
+        pool.scope(|s| {
+            let s2 = started.clone();
+            let data = &data;
+            let h = s.submit_with_token(move |token| {
+                s2.open();
+                let mut sum = 0;
+                while !token.is_cancelled() {
+                    sum = data.iter().sum::<u64>();
+                    std::thread::yield_now();
+                }
+                sum
+            });
+            started.wait();
+            assert!(!h.cancel(), "it ran");
+            assert_eq!(h.result().unwrap(), 64);
+        });
+    });
+}
