@@ -313,14 +313,12 @@ impl CancelToken {
     ///
     /// ```
     /// let token = executor::CancelToken::new();
-    /// let pool = executor::ThreadPoolExecutor::new();
     /// let t = token.clone();
-    /// let task = pool.spawn(async move {
-    ///     t.cancelled().await;
-    ///     "stopped"
+    /// std::thread::spawn(move || t.cancel());
+    /// futures::executor::block_on(async {
+    ///     token.cancelled().await; // in a task: select! it against the work
     /// });
-    /// token.cancel();
-    /// assert_eq!(task.result().unwrap(), "stopped");
+    /// assert!(token.is_cancelled());
     /// ```
     pub fn cancelled(&self) -> CancelledFuture<'_> {
         CancelledFuture {
@@ -569,7 +567,11 @@ mod tests {
     fn the_future_resolves_and_its_waker_goes_when_dropped() {
         let token = CancelToken::new();
         let mut fut = Box::pin(token.cancelled());
-        let waker = futures_task::noop_waker();
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = Waker::from(Arc::new(Noop));
         let mut cx = Context::from_waker(&waker);
         assert!(fut.as_mut().poll(&mut cx).is_pending());
         assert!(fut.as_mut().poll(&mut cx).is_pending());
