@@ -307,10 +307,12 @@ where
     /// use executor::GroupPolicy;
     ///
     /// let pool = executor::ThreadPoolExecutor::new();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
     /// let mut group = pool.group::<(), ()>(GroupPolicy::All).limit(1);
-    /// group.submit(|| Ok(std::thread::sleep(std::time::Duration::from_millis(20))));
+    /// group.submit(move || Ok(rx.recv().unwrap()));
     /// let back = group.try_submit(|| Ok(())); // the one place is taken
     /// assert!(back.is_err());
+    /// tx.send(()).unwrap();
     /// group.join().unwrap();
     /// ```
     pub fn limit(mut self, max: usize) -> Self {
