@@ -254,6 +254,9 @@ impl ThreadPoolExecutor {
     ///
     /// let pool = executor::ThreadPoolExecutor::builder().max_workers(2).build().unwrap();
     /// let polite = pool.submit_with_token(|token| token.wait());
+    /// while !polite.running() {
+    ///     std::thread::yield_now();
+    /// }
     /// let queued: Vec<_> = (0..4).map(|_| pool.submit(|| ())).collect();
     /// let report = pool.shutdown_timeout(Duration::from_millis(20));
     /// assert!(!report.terminated && report.asked_to_stop.len() == 1);
