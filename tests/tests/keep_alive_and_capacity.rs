@@ -125,6 +125,9 @@ fn a_few_tasks_do_not_start_the_whole_pool() {
     // submission that arrives while the only worker is still finishing the
     // previous task finds nobody idle and starts a second one, and so on;
     // but once several exist, one of them is idle, so growth stops early.
+    // On an overloaded machine (a worker thread kept off the CPU right
+    // after its task) it was seen at 9, so the bound is 16: still a
+    // quarter of the pool, which is what the test is about.
     let pool = ThreadPoolExecutor::builder()
         .max_workers(64)
         .thread_name_prefix("seq")
@@ -135,7 +138,7 @@ fn a_few_tasks_do_not_start_the_whole_pool() {
     }
     let stats = pool.stats();
     assert!(
-        stats.threads_started <= 8,
+        stats.threads_started <= 16,
         "sequential work started {} threads",
         stats.threads_started
     );
