@@ -5,7 +5,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::scheduler::config;
+use crate::limits as config;
 
 /// A panic caught at a task boundary, carried to the task's handle.
 ///

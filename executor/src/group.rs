@@ -23,11 +23,12 @@ use std::sync::Arc;
 use crate::cancel::CancelToken;
 use crate::deadline::Deadline;
 use crate::error::{Refusal, TaskError};
-use crate::handle::{TaskHandle, TaskId};
+use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::blocking::{self, Awaited};
 use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering};
 use crate::task::Job;
+use crate::task::TaskId;
 use crate::unwind;
 
 /// When a [`TaskGroup`] cancels the rest of its tasks.

@@ -10,19 +10,9 @@ use std::time::Duration;
 use crate::deadline::Deadline;
 use crate::error::{Outcome, Refusal, TaskError};
 use crate::scheduler::blocking::{self, Awaited};
+use crate::scheduler::view_counts;
 use crate::task::state::{Lifecycle, Snapshot};
-use crate::task::{CallbackKey, Job, TaskRef};
-
-/// Identifies a task while it is alive; see [`TaskHandle::id`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(usize);
-
-impl TaskId {
-    /// The id of the task whose allocation is at `addr` (see `Job::addr`).
-    pub(crate) fn from_addr(addr: usize) -> TaskId {
-        TaskId(addr)
-    }
-}
+use crate::task::{CallbackKey, Job, TaskId, TaskRef};
 
 /// A handle to a submitted task: ask whether it is done, cancel it before
 /// it starts, block for its result, or `.await` it.
@@ -215,9 +205,9 @@ impl<T> TaskHandle<T> {
     /// The task's queue entry, if the task is still queued on pool `pool`:
     /// for a worker of that pool that waits for it and will run it inline.
     /// A task of a limited view is claimable only by a thread running a
-    /// task of the same view (see `limited.rs`).
+    /// task of the same view (see the `limited` module).
     pub(crate) fn claimable(&self, pool: usize) -> Option<Job> {
-        let mine = self.pool == pool || crate::limited::is_current_view(self.pool);
+        let mine = self.pool == pool || view_counts::is_current_view(self.pool);
         (mine && self.snapshot().is_queued()).then(|| Arc::clone(&self.task).job())
     }
 
@@ -289,7 +279,7 @@ impl<T> TaskHandle<T> {
     pub fn id(&self) -> TaskId {
         // The address of the task's one allocation: unique while it lives,
         // and the handle keeps it alive.
-        TaskId(Arc::as_ptr(&self.task).cast::<()>() as usize)
+        TaskId::from_addr(Arc::as_ptr(&self.task).cast::<()>() as usize)
     }
 
     /// Takes the output. A second take (a handle polled again after it
@@ -325,7 +315,7 @@ impl<T> Awaited for HandleWait<'_, T> {
 
     fn target(&self) -> Option<usize> {
         let running = self.0.snapshot().lifecycle() == Lifecycle::Running;
-        running.then(|| self.0.id().0)
+        running.then(|| self.0.id().addr())
     }
 }
 

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::handle::TaskId;
+use crate::task::id::TaskId;
 use crate::unwind;
 
 /// A hook run on a worker thread as it starts or stops.

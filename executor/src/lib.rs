@@ -212,6 +212,7 @@ mod handle;
 mod hooks;
 mod join;
 mod limited;
+mod limits;
 #[cfg(feature = "macros")]
 mod macro_support;
 mod map;
@@ -244,7 +245,7 @@ pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use global_exit::{global_guard, shutdown_global, shutdown_global_timeout, GlobalGuard};
 pub use group::{GroupError, GroupPolicy, TaskGroup};
-pub use handle::{TaskHandle, TaskId};
+pub use handle::TaskHandle;
 pub use hooks::TaskInfo;
 pub use join::join;
 pub use limited::Limited;
@@ -257,6 +258,7 @@ pub use progress_bar::WithProgress;
 pub use scope::{Scope, ScopedHandle};
 pub use shutdown_timeout::{RunningTask, ShutdownReport};
 pub use stats::Stats;
+pub use task::TaskId;
 
 /// The README's example runs as a doc test, so it stays true.
 #[cfg(doctest)]

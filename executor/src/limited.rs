@@ -26,7 +26,6 @@
 //! view's task, a thread outside the pool) blocks until a runner starts
 //! the task, as the pool's waiting rules say for a task it may not run.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 #[cfg(feature = "async")]
@@ -44,8 +43,9 @@ use crate::handle::TaskHandle;
 use crate::map::{chunk_task, take_chunk, ChunkHandle, Feed, Map, MapOptions};
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::registry::Registry;
+use crate::scheduler::view_counts;
 use crate::scheduler::worker;
-use crate::stats::{Ran, Stats};
+use crate::stats::Ran;
 use crate::sync::lock_std;
 use crate::task::state::{Lifecycle, Snapshot};
 #[cfg(feature = "async")]
@@ -54,34 +54,6 @@ use crate::task::{FnTask, Job, RunCtx, Runnable};
 
 /// Tasks a runner runs before it queues itself again.
 const RUNNER_BATCH: usize = 16;
-
-/// Counts of a pool's views, for `stats()`.
-#[derive(Debug, Default)]
-pub(crate) struct ViewCounts {
-    /// Tasks in the views' own queues (cancelled ones until discarded).
-    queued: AtomicUsize,
-    /// Runner jobs in the pool's queues: not tasks, so not counted queued.
-    runners_queued: AtomicUsize,
-}
-
-impl ViewCounts {
-    pub(crate) fn add_to(&self, stats: &mut Stats) {
-        let runners = self.runners_queued.load(Ordering::Relaxed);
-        stats.tasks_queued =
-            stats.tasks_queued.saturating_sub(runners) + self.queued.load(Ordering::Relaxed);
-    }
-}
-
-thread_local! {
-    /// The view whose task this thread runs now (its id), 0 if none.
-    static CURRENT_VIEW: Cell<usize> = const { Cell::new(0) };
-}
-
-/// True when this thread is running a task of view `id`: it may run
-/// another task of that view inline while it waits for it.
-pub(crate) fn is_current_view(id: usize) -> bool {
-    id != 0 && CURRENT_VIEW.with(Cell::get) == id
-}
 
 /// A task in a view's queue.
 struct Entry {
@@ -263,11 +235,11 @@ impl Runnable for Runner {
                         )
                         .is_ok()
                     });
-                    let outer = CURRENT_VIEW.with(|c| c.replace(id));
+                    let outer = view_counts::enter_view(id);
                     // `execute` counts the task, skips it if cancelled or
                     // claimed, and contains what it leaves behind.
                     ctx.execute(job);
-                    CURRENT_VIEW.with(|c| c.set(outer));
+                    view_counts::enter_view(outer);
                     if hand_over {
                         return Ran::Skipped;
                     }

@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use crate::cancel::CancelToken;
 use crate::deadline::Deadline;
-use crate::handle::{TaskHandle, TaskId};
+use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
+use crate::scheduler::registry::Registry;
 use crate::sync::{lock, park_timeout, Mutex};
 use crate::task::stop::Stop;
+use crate::task::TaskId;
 
 /// The token tasks of one pool whose bodies are running now.
 pub(crate) struct RunningTokens {
@@ -42,6 +44,17 @@ struct Running {
 }
 
 impl RunningTokens {
+    /// The set of `registry`'s pool, made on first use.
+    fn of(registry: &Registry) -> Arc<RunningTokens> {
+        let any = registry
+            .running_tokens
+            .get_or_init(|| Arc::new(RunningTokens::default()));
+        match Arc::clone(any).downcast::<RunningTokens>() {
+            Ok(set) => set,
+            Err(_) => unreachable!("only this module fills `Registry::running_tokens`"),
+        }
+    }
+
     fn enter(&self, task: usize, name: Option<&'static str>, token: &CancelToken) {
         let mut running = lock(&self.inner);
         if running.closed {
@@ -225,7 +238,7 @@ impl ThreadPoolExecutor {
         let for_task = token.clone();
         let stop = TokenStop {
             token,
-            running: Arc::clone(&self.registry.running_tokens),
+            running: RunningTokens::of(&self.registry),
         };
         self.submit_stoppable(name, move || f(for_task), stop)
     }
@@ -304,7 +317,7 @@ impl ThreadPoolExecutor {
         let cancelled_before = registry.stats().tasks_cancelled;
         registry.shutdown(false, true);
         let stats = registry.stats();
-        let asked_to_stop = registry.running_tokens.cancel_all();
+        let asked_to_stop = RunningTokens::of(registry).cancel_all();
         ShutdownReport {
             terminated: false,
             still_running: usize::try_from(stats.tasks_running).unwrap_or(usize::MAX),

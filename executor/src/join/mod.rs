@@ -28,8 +28,6 @@ pub(crate) mod fork;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::fork::{ForkRef, ForkStack};
-
 use std::panic;
 
 use self::fork::{Fork, Header};

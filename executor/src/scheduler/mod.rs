@@ -9,4 +9,6 @@ pub(crate) mod live_tasks;
 pub(crate) mod pool_state;
 pub(crate) mod registry;
 pub(crate) mod sleep;
+pub(crate) mod timer;
+pub(crate) mod view_counts;
 pub(crate) mod worker;

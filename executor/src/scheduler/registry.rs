@@ -3,6 +3,7 @@
 //! worker slot with its `Stealer`), the sleep state, the worker threads and
 //! the pool's lifecycle flags.
 
+use std::any::Any;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, OnceLock};
 use std::thread::JoinHandle;
@@ -52,7 +53,7 @@ pub(crate) struct Slot {
     /// may take work from here (see `WorkerCtx::help_under`).
     pub(crate) root: CachePadded<AtomicUsize>,
     /// Another worker wants work: this slot's worker publishes the oldest
-    /// `join` half it keeps unpublished at its next fork (`crate::join`).
+    /// `join` half it keeps unpublished at its next fork (the `join` module).
     /// Its own line: the owner reads it at every fork.
     pub(crate) wanted: CachePadded<AtomicBool>,
 }
@@ -114,12 +115,14 @@ pub(crate) struct Registry {
     /// Async tasks that are alive, so termination can resolve them.
     pub(crate) async_tasks: super::live_tasks::LiveTasks,
     /// Delayed and periodic tasks waiting for their due time.
-    pub(crate) timer: crate::timer::Timer,
+    pub(crate) timer: crate::scheduler::timer::Timer,
     /// Tasks waiting in the queues of limited views, and the views' runner
     /// jobs in the pool's queues, for `stats()`.
-    pub(crate) views: crate::limited::ViewCounts,
-    /// Token tasks whose bodies run now, for `shutdown_timeout`.
-    pub(crate) running_tokens: Arc<crate::shutdown_timeout::RunningTokens>,
+    pub(crate) views: super::view_counts::ViewCounts,
+    /// Token tasks whose bodies run now, for `shutdown_timeout`: made on
+    /// first use and type-erased, so that the scheduler does not depend on
+    /// the cancellation modules above it (see `RunningTokens::of`).
+    pub(crate) running_tokens: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
@@ -148,9 +151,9 @@ impl Registry {
             broken: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
             async_tasks: super::live_tasks::LiveTasks::default(),
-            timer: crate::timer::Timer::default(),
-            views: crate::limited::ViewCounts::default(),
-            running_tokens: Arc::default(),
+            timer: crate::scheduler::timer::Timer::default(),
+            views: super::view_counts::ViewCounts::default(),
+            running_tokens: OnceLock::new(),
             config,
         });
         for _ in 0..registry.config.min_workers {

@@ -12,7 +12,7 @@ use crossbeam_deque::{Steal, Worker};
 
 use crate::deadline::Deadline;
 use crate::error::Refusal;
-use crate::join::ForkStack;
+use crate::join::fork::ForkStack;
 use crate::scheduler::registry::{Registry, Slot};
 use crate::scheduler::sleep::Wake;
 use crate::stats::Ran;
@@ -65,7 +65,7 @@ pub(crate) struct WorkerCtx {
     /// When this worker, searching, last asked the others for work.
     last_request: Cell<Option<Instant>>,
     /// The `join`s in progress on this thread whose second half is not
-    /// published yet (see `crate::join`).
+    /// published yet (see the `join` module).
     pub(crate) forks: ForkStack,
 }
 
@@ -349,7 +349,7 @@ impl WorkerCtx {
     }
 
     /// Asks the other workers to publish the oldest `join` half they keep
-    /// unpublished (see `crate::join`): a flag each reads at its next fork.
+    /// unpublished (see the `join` module): a flag each reads at its next fork.
     /// At most once per `REQUEST_INTERVAL`: a published half that is stolen
     /// costs its owner a wait and the thief its cache misses, which a tiny
     /// fork-join tree does not pay back (the heartbeat of heartbeat

@@ -15,7 +15,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::core::{Core, CoreRef};
 use super::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
-use super::RunCtx;
+use super::run_ctx::RunCtx;
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
 use crate::stats::Ran;

@@ -3,8 +3,8 @@
 use super::core::{Core, CoreRef};
 use super::job::{Job, Runnable, TaskRef};
 use super::layout::{Extras, Labelled, Plain};
+use super::run_ctx::RunCtx;
 use super::state::{Lifecycle, Snapshot};
-use super::RunCtx;
 use crate::capacity::Capacity;
 use crate::error::{Panic, Refusal};
 use crate::stats::Ran;

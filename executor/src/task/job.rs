@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use super::core::CoreRef;
+use super::run_ctx::RunCtx;
 use super::state::{self, Lifecycle};
-use super::RunCtx;
 use crate::error::Refusal;
-use crate::join::ForkRef;
+use crate::join::fork::ForkRef;
 use crate::stats::Ran;
 
 /// Something a worker can run: the queue side of a task.
@@ -61,7 +61,7 @@ pub(crate) trait LiveTask: Runnable {
 pub(crate) enum Job {
     /// A submitted task: one allocation shared with its handle.
     Task(Arc<dyn Runnable>),
-    /// A `join`'s forked half (see `crate::join`). Never aborted, and
+    /// A `join`'s forked half (see the `join` module). Never aborted, and
     /// never left in a queue once its `join` returns.
     Fork(ForkRef),
 }

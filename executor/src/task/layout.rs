@@ -85,8 +85,8 @@ mod tests {
     use std::mem::size_of;
 
     use super::super::core::Core;
+    use super::super::fn_task::FnTask;
     use super::*;
-    use crate::task::FnTask;
 
     /// What `submit(move || i)` allocates: an `ArcInner` of its `FnTask`.
     #[test]

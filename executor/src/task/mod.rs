@@ -4,6 +4,7 @@
 mod async_task;
 mod core;
 mod fn_task;
+pub(crate) mod id;
 mod job;
 mod layout;
 mod run_ctx;
@@ -15,5 +16,6 @@ pub(crate) use self::core::CallbackKey;
 #[cfg(all(test, loom))]
 pub(crate) use self::core::Core;
 pub(crate) use self::fn_task::FnTask;
+pub use self::id::TaskId;
 pub(crate) use self::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
 pub(crate) use self::run_ctx::RunCtx;

@@ -2,9 +2,9 @@
 //! pool's task hooks and (feature `tracing`) the pool's name for the span.
 
 use super::core::Core;
+use super::id::TaskId;
 use super::layout::Extras;
 use crate::error::Panic;
-use crate::handle::TaskId;
 use crate::hooks::{TaskHooks, TaskInfo};
 use crate::stats::SlotStats;
 

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
+use super::fn_task::FnTask;
 use super::job::{Job, TaskRef};
 use super::layout::Extras;
-use super::FnTask;
 use crate::capacity::Capacity;
 
 /// What a closure task does around its body to honour a stop request.

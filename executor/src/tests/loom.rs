@@ -491,7 +491,7 @@ fn loom_timer_fire_vs_cancel() {
                 let count = || {
                     counted.fetch_add(1, Ordering::SeqCst);
                 };
-                let queued = crate::timer::release_due(Job::Task(task), count);
+                let queued = crate::scheduler::timer::release_due(Job::Task(task), count);
                 // The worker that pops the queued job.
                 if let Some(job) = queued {
                     if job.run(&SlotStats::default()) == Ran::Cancelled {
