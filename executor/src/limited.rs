@@ -87,6 +87,29 @@ struct ViewState {
 }
 
 impl Shared {
+    /// Queues a new task's `entry` in the view, starting a runner if the
+    /// view is below its limit; then, for a submission from outside, the
+    /// pool's closed-after-submit check (`abort` resolves the task).
+    fn enqueue(self: &Arc<Self>, entry: Entry, inside: bool, abort: impl FnOnce(Refusal) -> bool) {
+        let registry = &self.registry;
+        registry.views.queued.fetch_add(1, Ordering::Relaxed);
+        let start = {
+            let mut state = lock_std(&self.state);
+            state.queue.push_back(entry);
+            let start = state.runners < state.limit;
+            state.runners += usize::from(start);
+            start
+        };
+        if start {
+            self.start_runners(1);
+        }
+        if !inside {
+            if let Some(refusal) = registry.closed_after_submit() {
+                registry.refuse_after_submit(refusal, abort);
+            }
+        }
+    }
+
     /// This view's id: its address, never a pool's (a different allocation).
     fn id(self: &Arc<Self>) -> usize {
         Arc::as_ptr(self) as usize
@@ -498,25 +521,11 @@ impl Limited {
         // Claimable only by a thread running a task of this view.
         let handle = TaskHandle::new(task.clone(), shared.id());
         registry.count_submitted();
-        registry.views.queued.fetch_add(1, Ordering::Relaxed);
-        let start = {
-            let mut state = lock_std(&shared.state);
-            state.queue.push_back(Entry {
-                job: Job::Task(task),
-                permit: None,
-            });
-            let start = state.runners < state.limit;
-            state.runners += usize::from(start);
-            start
+        let entry = Entry {
+            job: Job::Task(task),
+            permit: None,
         };
-        if start {
-            shared.start_runners(1);
-        }
-        if !inside {
-            if let Some(refusal) = registry.closed_after_submit() {
-                registry.refuse_after_submit(refusal, |r| handle.abort(r));
-            }
-        }
+        shared.enqueue(entry, inside, |r| handle.abort(r));
         Ok(handle)
     }
 
@@ -577,25 +586,11 @@ impl Limited {
                 view.release_permit();
             }
         });
-        registry.views.queued.fetch_add(1, Ordering::Relaxed);
-        let start = {
-            let mut state = lock_std(&shared.state);
-            state.queue.push_back(Entry {
-                job: Job::Task(task),
-                permit: Some(permit),
-            });
-            let start = state.runners < state.limit;
-            state.runners += usize::from(start);
-            start
+        let entry = Entry {
+            job: Job::Task(task),
+            permit: Some(permit),
         };
-        if start {
-            shared.start_runners(1);
-        }
-        if !inside {
-            if let Some(refusal) = registry.closed_after_submit() {
-                registry.refuse_after_submit(refusal, |r| handle.abort(r));
-            }
-        }
+        shared.enqueue(entry, inside, |r| handle.abort(r));
         handle
     }
 

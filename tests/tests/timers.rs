@@ -257,28 +257,6 @@ proptest! {
     }
 }
 
-/// Total user + system CPU ticks of this process's threads whose name starts with `prefix`.
-#[cfg(target_os = "linux")]
-fn cpu_ticks_of_threads(prefix: &str) -> (u64, usize) {
-    let mut ticks = 0;
-    let mut threads = 0;
-    for entry in std::fs::read_dir("/proc/self/task").unwrap() {
-        let dir = entry.unwrap().path();
-        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
-            continue;
-        };
-        if !comm.trim_end().starts_with(prefix) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        ticks += fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        threads += 1;
-    }
-    (ticks, threads)
-}
-
 /// 1,000 timers due in an hour: the timer thread sleeps, the workers
 /// sleep, nothing polls.
 #[cfg(target_os = "linux")]
@@ -294,10 +272,10 @@ fn pending_timers_use_no_cpu() {
         .collect();
     let _schedule = pool.schedule_at_fixed_rate(HOUR, HOUR, || ());
     std::thread::sleep(Duration::from_millis(200));
-    let (before, threads) = cpu_ticks_of_threads("tmridle");
+    let (before, threads) = support::cpu_ticks_of_threads("tmridle");
     assert!(threads >= 2, "the timer thread and a worker exist");
     std::thread::sleep(Duration::from_millis(1000));
-    let (after, _) = cpu_ticks_of_threads("tmridle");
+    let (after, _) = support::cpu_ticks_of_threads("tmridle");
     eprintln!("pending timers: {} CPU ticks in one second", after - before);
     assert!(
         after - before <= 5,

@@ -106,3 +106,27 @@ pub fn stress_size(light: usize, full: usize) -> usize {
         _ => light,
     }
 }
+
+/// Total user + system CPU ticks (from /proc, Linux only) of this process's threads whose name starts with `prefix`.
+#[cfg(target_os = "linux")]
+pub fn cpu_ticks_of_threads(prefix: &str) -> (u64, usize) {
+    let mut ticks = 0;
+    let mut threads = 0;
+    for entry in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+        // Fields after the parenthesised command name; utime and stime are
+        // fields 14 and 15 of the whole line, so 12 and 13 after the name.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        ticks += fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        threads += 1;
+    }
+    (ticks, threads)
+}
