@@ -372,3 +372,41 @@ fn a_scoped_task_with_a_token_is_stopped_through_its_handle() {
         });
     });
 }
+
+/// Extreme deadlines: a zero token wait reports the token's state at once;
+/// `shutdown_timeout(Duration::MAX)` neither overflows nor hangs once the
+/// work is done; `shutdown_timeout(Duration::ZERO)` stops a running token
+/// task at once and reports it, and the task still delivers its value; a
+/// task due after `Duration::MAX` can be cancelled.
+#[test]
+fn extreme_deadlines_neither_panic_nor_hang() {
+    within(HANG, "extreme deadlines", || {
+        let token = CancelToken::new();
+        assert!(!token.wait_timeout(Duration::ZERO));
+        token.cancel();
+        assert!(token.wait_timeout(Duration::ZERO));
+
+        let idle = pool(2);
+        let report = idle.shutdown_timeout(Duration::MAX);
+        assert!(report.terminated, "{report:?}");
+        assert_eq!(report.still_running, 0);
+        assert!(report.asked_to_stop.is_empty());
+
+        let busy = pool(1);
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let stopping = busy.submit_with_token(move |token: CancelToken| {
+            started_tx.send(()).unwrap();
+            token.wait();
+            7
+        });
+        started_rx.recv().unwrap();
+        let report = busy.shutdown_timeout(Duration::ZERO);
+        assert_eq!(report.asked_to_stop.len(), 1, "{report:?}");
+        assert_eq!(stopping.result().unwrap(), 7);
+
+        let timers = pool(1);
+        let far = timers.submit_after(Duration::MAX, || 1);
+        assert!(far.cancel());
+        assert!(far.result().unwrap_err().is_cancelled());
+    });
+}
