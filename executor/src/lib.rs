@@ -83,7 +83,8 @@
 //!   gives a task a [`CancelToken`] to look at; `cancel()` on its handle
 //!   then asks it to stop once it runs. A [`TaskGroup`]
 //!   ([`ThreadPoolExecutor::group`]) cancels its other tasks at the first
-//!   error or success ([`GroupPolicy`]) and limits the tasks in flight.
+//!   error or success ([`GroupPolicy`]) and limits the tasks in flight;
+//!   [`Scope::group`] makes a [`ScopedTaskGroup`] of tasks that borrow.
 //! - **Shutdown.** [`ThreadPoolExecutor::shutdown`] and
 //!   [`shutdown_with`](ThreadPoolExecutor::shutdown_with); dropping a pool
 //!   shuts it down and waits; [`shutdown_timeout`](ThreadPoolExecutor::shutdown_timeout)
@@ -244,7 +245,7 @@ pub use error::{BuildError, Outcome, Panic, SubmitError, TaskError};
 pub use executor_trait::{AsyncExecutor, BoxedFuture};
 pub use executor_trait::{BoxedTask, Executor, OrderedMap};
 pub use global_exit::{global_guard, shutdown_global, shutdown_global_timeout, GlobalGuard};
-pub use group::{GroupError, GroupPolicy, TaskGroup};
+pub use group::{GroupError, GroupPolicy, ScopedTaskGroup, TaskGroup};
 pub use handle::TaskHandle;
 pub use hooks::TaskInfo;
 pub use join::join;

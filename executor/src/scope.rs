@@ -196,6 +196,26 @@ pub struct ScopedHandle<'scope, T> {
 }
 
 impl<T> ScopedHandle<'_, T> {
+    /// The task's id, unique among the tasks alive in the process (as
+    /// [`TaskHandle::id`]).
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// pool.scope(|s| {
+    ///     let a = s.submit(|| 1);
+    ///     let b = s.submit(|| 2);
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> crate::TaskId {
+        self.inner.id()
+    }
+
+    /// The pool task that runs this scoped task.
+    pub(crate) fn inner(&self) -> &TaskHandle<()> {
+        &self.inner
+    }
+
     /// True once the task is done (finished, panicked or cancelled).
     ///
     /// ```
@@ -417,6 +437,11 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 impl<'scope, 'env> Scope<'scope, 'env> {
+    /// The pool the scope's tasks run on.
+    pub(crate) fn pool(&self) -> &'scope ThreadPoolExecutor {
+        self.pool
+    }
+
     /// Submits `f` to the pool. It may borrow anything that outlives the
     /// scope (and even the scope itself, to submit more tasks); `scope`
     /// joins it before returning.
@@ -467,7 +492,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     /// `submit`, with the task's token if it has one.
-    fn submit_stoppable<F, T>(
+    pub(crate) fn submit_stoppable<F, T>(
         &'scope self,
         f: F,
         token: Option<crate::CancelToken>,

@@ -39,31 +39,112 @@ impl Concurrency {
 
 /// A task of the property test: fails at once if it is the chosen one,
 /// else works in `steps` small steps, stopping early when its token says so.
-fn task(
+fn task_body(
     i: usize,
+    case: &Case,
+    token: &CancelToken,
+    bodies: &[AtomicUsize],
+    conc: &Concurrency,
+) -> Result<usize, Fail> {
+    bodies[i].fetch_add(1, Ordering::SeqCst);
+    conc.enter();
+    let result = (|| {
+        if case.fail_at == Some(i) {
+            return Err(Fail::Failed(i));
+        }
+        for _ in 0..case.steps {
+            if token.wait_timeout(Duration::from_micros(20)) {
+                return Err(Fail::Stopped);
+            }
+        }
+        Ok(i)
+    })();
+    conc.leave();
+    result
+}
+
+/// One case of `every_group_task_resolves_exactly_once`.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    n: usize,
+    workers: usize,
+    limit: Option<usize>,
     fail_at: Option<usize>,
     steps: usize,
-    bodies: &Arc<Vec<AtomicUsize>>,
-    conc: &Arc<Concurrency>,
-) -> impl FnOnce(CancelToken) -> Result<usize, Fail> + Send + 'static {
-    let (bodies, conc) = (bodies.clone(), conc.clone());
-    move |token| {
-        bodies[i].fetch_add(1, Ordering::SeqCst);
-        conc.enter();
-        let result = (|| {
-            if fail_at == Some(i) {
-                return Err(Fail::Failed(i));
+}
+
+/// Each task completed, failed on purpose, was stopped through its token,
+/// or was cancelled with its body never run; the limit held; with one
+/// worker nothing after the failure started.
+fn check_resolutions(
+    case: &Case,
+    results: &[Result<usize, GroupError<Fail>>],
+    bodies: &[AtomicUsize],
+    conc: &Concurrency,
+) -> Result<(), TestCaseError> {
+    let fail_at = case.fail_at;
+    prop_assert_eq!(results.len(), case.n);
+    for (i, result) in results.iter().enumerate() {
+        let entries = bodies[i].load(Ordering::SeqCst);
+        match result {
+            Ok(v) => {
+                prop_assert_eq!(*v, i);
+                prop_assert_eq!(entries, 1);
             }
-            for _ in 0..steps {
-                if token.wait_timeout(Duration::from_micros(20)) {
-                    return Err(Fail::Stopped);
-                }
+            Err(GroupError::Failed(Fail::Failed(k))) => {
+                prop_assert_eq!(Some(*k), fail_at);
+                prop_assert_eq!(*k, i);
+                prop_assert_eq!(entries, 1);
             }
-            Ok(i)
-        })();
-        conc.leave();
-        result
+            Err(GroupError::Failed(Fail::Stopped)) => {
+                prop_assert!(fail_at.is_some(), "stopped with no failure");
+                prop_assert_eq!(entries, 1);
+            }
+            Err(e) => {
+                prop_assert!(e.is_cancelled(), "task {}: {:?}", i, e);
+                prop_assert!(fail_at.is_some(), "cancelled with no failure");
+                prop_assert_eq!(entries, 0, "task {} was cancelled after its body ran", i);
+            }
+        }
     }
+    if let Some(limit) = case.limit {
+        prop_assert!(conc.max.load(Ordering::SeqCst) <= limit);
+    }
+    if let (Some(k), 1) = (fail_at, case.workers) {
+        // One worker runs the outside submissions in order: the failure
+        // is seen before the next task could start.
+        for (i, b) in bodies.iter().enumerate() {
+            prop_assert_eq!(b.load(Ordering::SeqCst), usize::from(i <= k), "task {}", i);
+        }
+    }
+    Ok(())
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        1usize..20,
+        1usize..4,
+        proptest::option::of(1usize..5),
+        proptest::option::of(0usize..20),
+        0usize..4,
+    )
+        .prop_map(|(n, workers, limit, fail, steps)| Case {
+            n,
+            workers,
+            limit,
+            fail_at: fail.filter(|&f| f < n),
+            steps,
+        })
+}
+
+fn balanced(pool: &executor::ThreadPoolExecutor) -> Result<(), TestCaseError> {
+    pool.shutdown(true);
+    let stats = pool.stats();
+    prop_assert_eq!(
+        stats.tasks_submitted,
+        stats.tasks_completed + stats.tasks_panicked + stats.tasks_cancelled
+    );
+    Ok(())
 }
 
 proptest! {
@@ -73,65 +154,43 @@ proptest! {
     /// or was stopped through its token, exactly once; the limit is never
     /// exceeded; join returns the one failure.
     #[test]
-    fn every_group_task_resolves_exactly_once(
-        n in 1usize..20,
-        workers in 1usize..4,
-        limit in proptest::option::of(1usize..5),
-        fail in proptest::option::of(0usize..20),
-        steps in 0usize..4,
-    ) {
-        let fail_at = fail.filter(|&f| f < n);
-        let pool = pool(workers);
-        let bodies = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
+    fn every_group_task_resolves_exactly_once(case in case()) {
+        let pool = pool(case.workers);
+        let bodies = Arc::new((0..case.n).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
         let conc = Arc::new(Concurrency::default());
         let mut group = pool.group::<usize, Fail>(GroupPolicy::FirstError);
-        if let Some(limit) = limit {
+        if let Some(limit) = case.limit {
             group = group.limit(limit);
         }
-        for i in 0..n {
-            group.submit_with_token(task(i, fail_at, steps, &bodies, &conc));
+        for i in 0..case.n {
+            let (bodies, conc) = (bodies.clone(), conc.clone());
+            group.submit_with_token(move |token| task_body(i, &case, &token, &bodies, &conc));
         }
         let results = group.join_all();
-        prop_assert_eq!(results.len(), n);
-        for (i, result) in results.iter().enumerate() {
-            let entries = bodies[i].load(Ordering::SeqCst);
-            match result {
-                Ok(v) => {
-                    prop_assert_eq!(*v, i);
-                    prop_assert_eq!(entries, 1);
-                }
-                Err(GroupError::Failed(Fail::Failed(k))) => {
-                    prop_assert_eq!(Some(*k), fail_at);
-                    prop_assert_eq!(*k, i);
-                    prop_assert_eq!(entries, 1);
-                }
-                Err(GroupError::Failed(Fail::Stopped)) => {
-                    prop_assert!(fail_at.is_some(), "stopped with no failure");
-                    prop_assert_eq!(entries, 1);
-                }
-                Err(e) => {
-                    prop_assert!(e.is_cancelled(), "task {}: {:?}", i, e);
-                    prop_assert!(fail_at.is_some(), "cancelled with no failure");
-                    prop_assert_eq!(entries, 0, "task {} was cancelled after its body ran", i);
-                }
+        check_resolutions(&case, &results, &bodies, &conc)?;
+        balanced(&pool)?;
+    }
+
+    /// The same for a group of borrowing tasks inside `pool.scope`: the
+    /// counters live on this test's stack.
+    #[test]
+    fn every_scoped_group_task_resolves_exactly_once(case in case()) {
+        let pool = pool(case.workers);
+        let bodies: Vec<AtomicUsize> = (0..case.n).map(|_| AtomicUsize::new(0)).collect();
+        let conc = Concurrency::default();
+        let results = pool.scope(|s| {
+            let mut group = s.group::<usize, Fail>(GroupPolicy::FirstError);
+            if let Some(limit) = case.limit {
+                group = group.limit(limit);
             }
-        }
-        if let Some(limit) = limit {
-            prop_assert!(conc.max.load(Ordering::SeqCst) <= limit);
-        }
-        if let (Some(k), 1) = (fail_at, workers) {
-            // One worker runs the outside submissions in order: the failure
-            // is seen before the next task could start.
-            for (i, b) in bodies.iter().enumerate() {
-                prop_assert_eq!(b.load(Ordering::SeqCst), usize::from(i <= k), "task {}", i);
+            for i in 0..case.n {
+                let (bodies, conc) = (&bodies, &conc);
+                group.submit_with_token(move |token| task_body(i, &case, &token, bodies, conc));
             }
-        }
-        pool.shutdown(true);
-        let stats = pool.stats();
-        prop_assert_eq!(
-            stats.tasks_submitted,
-            stats.tasks_completed + stats.tasks_panicked + stats.tasks_cancelled
-        );
+            group.join_all()
+        });
+        check_resolutions(&case, &results, &bodies, &conc)?;
+        balanced(&pool)?;
     }
 
     /// `join` returns the first failure in finishing order (not in
@@ -372,4 +431,191 @@ fn cancelling_a_group_stops_running_tasks_and_queued_ones_never_start() {
             .all(|r| matches!(r, Err(e) if e.is_cancelled())));
         assert_eq!(ran.load(Ordering::SeqCst), 0);
     });
+}
+
+#[test]
+fn a_scoped_group_borrows_and_mutates_the_callers_stack() {
+    let pool = pool(3);
+    let mut data: Vec<u64> = (1..=12).collect();
+    let sums = pool.scope(|s| {
+        let mut group = s.group::<u64, ()>(GroupPolicy::FirstError).limit(2);
+        for chunk in data.chunks_mut(4) {
+            group.submit(move || {
+                chunk.iter_mut().for_each(|x| *x *= 10);
+                Ok(chunk.iter().sum())
+            });
+        }
+        group.join().unwrap()
+    });
+    assert_eq!(sums, [100, 260, 420]);
+    assert_eq!(data, (1..=12).map(|x| x * 10).collect::<Vec<u64>>());
+}
+
+#[test]
+fn a_scoped_groups_failure_cancels_the_siblings_and_queued_ones_never_start() {
+    within(HANG, "scoped first error", || {
+        let pool = pool(2);
+        let started = AtomicUsize::new(0);
+        let stopped = AtomicUsize::new(0);
+        let outcome = pool.scope(|s| {
+            let mut group = s.group::<(), &str>(GroupPolicy::FirstError);
+            group.submit_with_token(|token| {
+                started.fetch_add(1, Ordering::SeqCst);
+                token.wait_timeout(HANG);
+                stopped.fetch_add(1, Ordering::SeqCst);
+                Err("stopped")
+            });
+            group.submit(|| Err("bad"));
+            assert!(
+                group.token().wait_timeout(HANG),
+                "the failure cancels the group"
+            );
+            for _ in 0..5 {
+                group.submit(|| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                });
+            }
+            let results = group.join_all();
+            let cancelled = results[2..]
+                .iter()
+                .filter(|r| r.as_ref().is_err_and(GroupError::is_cancelled))
+                .count();
+            (group_first_failure(&results), cancelled)
+        });
+        assert_eq!(
+            outcome,
+            (Some("bad"), 5),
+            "later tasks were cancelled, not run"
+        );
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            stopped.load(Ordering::SeqCst)
+        );
+    });
+}
+
+/// The failure of the task that failed on purpose (`"bad"`), if any.
+fn group_first_failure(results: &[Result<(), GroupError<&'static str>>]) -> Option<&'static str> {
+    results.iter().find_map(|r| match r {
+        Err(GroupError::Failed(e)) if *e == "bad" => Some(*e),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_scoped_group_join_takes_a_panic_and_the_scope_returns_normally() {
+    let pool = pool(2);
+    let joined = pool.scope(|s| {
+        let mut group = s.group::<u32, ()>(GroupPolicy::FirstError);
+        group.submit(|| panic!("scoped boom"));
+        group.join()
+    });
+    match joined {
+        Err(GroupError::Task(TaskError::Panicked(p))) => {
+            assert_eq!(p.message(), Some("scoped boom"))
+        }
+        other => panic!("expected the panic, got {other:?}"),
+    }
+}
+
+#[test]
+fn dropping_a_scoped_group_cancels_waits_and_the_scope_reraises_an_unread_panic() {
+    within(HANG, "drop a scoped group", || {
+        let pool = pool(2);
+        let bodies = AtomicUsize::new(0);
+        let finished = AtomicUsize::new(0);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.scope(|s| {
+                let mut group = s.group::<(), ()>(GroupPolicy::All);
+                group.submit(|| panic!("unread"));
+                for _ in 0..6 {
+                    group.submit_with_token(|token| {
+                        bodies.fetch_add(1, Ordering::SeqCst);
+                        token.wait_timeout(HANG);
+                        finished.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    });
+                }
+                while bodies.load(Ordering::SeqCst) < 1 {
+                    std::thread::yield_now();
+                }
+                drop(group); // cancelled and joined here
+                assert_eq!(
+                    finished.load(Ordering::SeqCst),
+                    bodies.load(Ordering::SeqCst),
+                    "every started task returned before drop returned"
+                );
+            });
+        }));
+        let payload = caught.expect_err("the scope re-raises the task's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"unread"));
+        pool.shutdown(true);
+        let ran = bodies.load(Ordering::SeqCst);
+        assert_eq!(pool.stats().tasks_cancelled as usize, 6 - ran);
+    });
+}
+
+#[test]
+fn a_full_scoped_group_on_the_only_worker_does_not_deadlock() {
+    within(HANG, "scoped limit on a one-worker pool", || {
+        let pool = Arc::new(pool(1));
+        let p = pool.clone();
+        let outer = pool.submit(move || {
+            let inputs: Vec<usize> = (0..10).collect();
+            p.scope(|s| {
+                let mut group = s.group::<usize, ()>(GroupPolicy::FirstError).limit(2);
+                for x in &inputs {
+                    group.submit(move || Ok(*x));
+                }
+                group.join().unwrap().into_iter().sum::<usize>()
+            })
+        });
+        assert_eq!(outer.result().unwrap(), 45);
+    });
+}
+
+#[test]
+fn a_scoped_group_hands_its_handles_and_try_submit_hands_back() {
+    let pool = pool(2);
+    let gate = Gate::new();
+    let names = ["a", "b"];
+    pool.scope(|s| {
+        let mut group = s.group::<&str, ()>(GroupPolicy::All).limit(1);
+        let g = gate.clone();
+        let first = group.submit(move || {
+            g.wait();
+            Ok(names[0])
+        });
+        let back = group
+            .try_submit(|| Ok(names[1]))
+            .expect_err("the one place is taken");
+        gate.open();
+        assert_eq!(back(), Ok("b"));
+        let handles = group.into_handles();
+        assert_eq!(handles[0].id(), first);
+        let values: Vec<&str> = handles
+            .into_iter()
+            .map(|h| h.result().unwrap().unwrap())
+            .collect();
+        assert_eq!(values, ["a"]);
+    });
+}
+
+#[test]
+fn a_zero_limit_is_refused_with_a_message() {
+    let pool = pool(1);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.scope(|s| {
+            let _ = s.group::<(), ()>(GroupPolicy::All).limit(0);
+        })
+    }));
+    let payload = caught.expect_err("limit(0) panics");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert!(
+        message.contains("ScopedTaskGroup::limit") && message.contains("at least 1"),
+        "{message}"
+    );
 }

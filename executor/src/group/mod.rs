@@ -31,6 +31,10 @@ use crate::task::Job;
 use crate::task::TaskId;
 use crate::unwind;
 
+mod scoped;
+
+pub use self::scoped::ScopedTaskGroup;
+
 /// When a [`TaskGroup`] cancels the rest of its tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupPolicy {
@@ -117,9 +121,7 @@ impl<E: std::error::Error + 'static> std::error::Error for GroupError<E> {
 /// ```
 pub struct TaskGroup<'p, T, E> {
     pool: &'p ThreadPoolExecutor,
-    shared: Arc<Shared>,
-    handles: Vec<TaskHandle<Result<T, E>>>,
-    limit: Option<Arc<Limit>>,
+    members: Members<TaskHandle<Result<T, E>>>,
 }
 
 /// What the group and its tasks' wrappers share.
@@ -255,8 +257,251 @@ impl Awaited for LimitWait<'_> {
     }
 }
 
+/// A group member's handle: a pool task's or, in a scope, a scoped one's.
+pub(crate) trait Member {
+    type Output;
+    /// The output type of the pool task under it.
+    type Inner;
+    /// The pool task under it: itself, or a scoped task's inner task.
+    fn task(&self) -> &TaskHandle<Self::Inner>;
+    fn wait(&self);
+    fn into_result(self) -> Result<Self::Output, TaskError>;
+}
+
+impl<R> Member for TaskHandle<R> {
+    type Output = R;
+    type Inner = R;
+
+    fn task(&self) -> &TaskHandle<R> {
+        self
+    }
+
+    fn wait(&self) {
+        TaskHandle::wait(self);
+    }
+
+    fn into_result(self) -> Result<R, TaskError> {
+        self.result()
+    }
+}
+
+/// What both kinds of group are made of: the shared state, the handles
+/// in submission order, and the limit. Dropped with handles left (the
+/// group was not joined), it cancels the group and waits for them.
+pub(crate) struct Members<H: Member> {
+    shared: Arc<Shared>,
+    handles: Vec<H>,
+    limit: Option<Arc<Limit>>,
+}
+
+impl<H: Member> Members<H> {
+    /// No tasks yet, on the pool whose registry id is `pool`.
+    pub(crate) fn new(policy: GroupPolicy, pool: usize) -> Self {
+        Members {
+            shared: Arc::new(Shared {
+                policy,
+                token: CancelToken::new(),
+                pool,
+                firsts: Mutex::new(Firsts::default()),
+                jobs: Mutex::new(Vec::new()),
+            }),
+            handles: Vec::new(),
+            limit: None,
+        }
+    }
+
+    /// `caller` names the method in the panic messages.
+    pub(crate) fn set_limit(&mut self, max: usize, caller: &str) {
+        assert!(max > 0, "{caller}: the limit must be at least 1, got 0");
+        assert!(
+            self.handles.is_empty(),
+            "{caller}: set the limit before submitting tasks"
+        );
+        self.limit = Some(Arc::new(Limit {
+            max,
+            in_flight: AtomicUsize::new(0),
+            waiters: Mutex::new(Vec::new()),
+        }));
+    }
+
+    pub(crate) fn token(&self) -> &CancelToken {
+        &self.shared.token
+    }
+
+    pub(crate) fn cancel(&self) {
+        self.shared.stop();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Waits until the group has room for one more task, and takes it.
+    pub(crate) fn take_place(&self) {
+        if let Some(limit) = &self.limit {
+            while !limit.try_acquire() {
+                let wait = LimitWait {
+                    limit,
+                    shared: &self.shared,
+                };
+                blocking::wait_until(&wait, Deadline::Never);
+            }
+        }
+    }
+
+    /// Takes a place if there is room now.
+    pub(crate) fn try_take_place(&self) -> bool {
+        match &self.limit {
+            Some(limit) => limit.try_acquire(),
+            None => true,
+        }
+    }
+
+    /// The next task's token and body: `f`, telling the group how it ended
+    /// before its handle resolves (a panic is re-raised after).
+    pub(crate) fn wrap<F, T, E>(
+        &self,
+        f: F,
+    ) -> (CancelToken, impl FnOnce(CancelToken) -> Result<T, E>)
+    where
+        F: FnOnce(CancelToken) -> Result<T, E>,
+    {
+        let index = self.handles.len();
+        let shared = Arc::clone(&self.shared);
+        let body = move |token: CancelToken| {
+            let output = unwind::catch(|| f(token));
+            shared.saw(index, matches!(output, Ok(Ok(_))));
+            match output {
+                Ok(result) => result,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        };
+        (self.shared.token.child(), body)
+    }
+
+    /// Adds the handle of the task just submitted.
+    pub(crate) fn push(&mut self, handle: H) -> TaskId {
+        let task = handle.task();
+        if let Some(limit) = &self.limit {
+            let limit = Arc::clone(limit);
+            task.add_done_callback(move |_| limit.release());
+        }
+        lock(&self.shared.jobs).push(task.job());
+        let id = task.id();
+        self.handles.push(handle);
+        id
+    }
+
+    /// The handles, handed over without waiting.
+    pub(crate) fn take_handles(&mut self) -> Vec<H> {
+        let handles = std::mem::take(&mut self.handles);
+        lock(&self.shared.jobs).clear();
+        handles
+    }
+
+    /// Waits for every task and ends the group.
+    fn finish(&mut self) -> (Vec<H>, Firsts) {
+        let handles = std::mem::take(&mut self.handles);
+        for handle in &handles {
+            handle.wait();
+        }
+        lock(&self.shared.jobs).clear();
+        let firsts = std::mem::take(&mut *lock(&self.shared.firsts));
+        (handles, firsts)
+    }
+
+    pub(crate) fn max(&self) -> Option<usize> {
+        self.limit.as_ref().map(|l| l.max)
+    }
+}
+
+impl<H, T, E> Members<H>
+where
+    H: Member<Output = Result<T, E>>,
+{
+    pub(crate) fn join(&mut self) -> Result<Vec<T>, GroupError<E>> {
+        let (handles, firsts) = self.finish();
+        let mut results = results_of(handles);
+        if let Some(i) = firsts.failure {
+            if let Some(Err(e)) = results[i].take() {
+                return Err(e);
+            }
+        }
+        results.into_iter().flatten().collect()
+    }
+
+    pub(crate) fn join_all(&mut self) -> Vec<Result<T, GroupError<E>>> {
+        let (handles, _) = self.finish();
+        handles
+            .into_iter()
+            .map(|h| flatten(h.into_result()))
+            .collect()
+    }
+
+    pub(crate) fn join_any(&mut self) -> Result<T, GroupError<E>> {
+        let (handles, firsts) = self.finish();
+        let mut results = results_of(handles);
+        for i in [firsts.success, firsts.failure].into_iter().flatten() {
+            if let Some(result) = results[i].take() {
+                return result;
+            }
+        }
+        results
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or(Err(GroupError::NoTasks))
+    }
+}
+
+/// Every handle's result, taken (so a scoped task's panic is handled).
+fn results_of<H, T, E>(handles: Vec<H>) -> Vec<Option<Result<T, GroupError<E>>>>
+where
+    H: Member<Output = Result<T, E>>,
+{
+    handles
+        .into_iter()
+        .map(|h| Some(flatten(h.into_result())))
+        .collect()
+}
+
+fn flatten<T, E>(result: Result<Result<T, E>, TaskError>) -> Result<T, GroupError<E>> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(GroupError::Failed(e)),
+        Err(e) => Err(GroupError::Task(e)),
+    }
+}
+
+impl<H: Member> Drop for Members<H> {
+    fn drop(&mut self) {
+        if self.handles.is_empty() {
+            return;
+        }
+        self.shared.stop();
+        for handle in &self.handles {
+            handle.wait();
+        }
+        lock(&self.shared.jobs).clear();
+    }
+}
+
+impl<H: Member> Members<H> {
+    /// The group's `Debug`, under the name of its public type.
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+        f.debug_struct(name)
+            .field("policy", &self.shared.policy)
+            .field("tasks", &self.handles.len())
+            .field("limit", &self.max())
+            .field("cancelled", &self.shared.token.is_cancelled())
+            .finish()
+    }
+}
+
 impl ThreadPoolExecutor {
     /// A new, empty [`TaskGroup`] on this pool, cancelling by `policy`.
+    /// For tasks that borrow from the caller's stack, see
+    /// [`Scope::group`](crate::Scope::group).
     ///
     /// ```
     /// use executor::GroupPolicy;
@@ -276,15 +521,7 @@ impl ThreadPoolExecutor {
     {
         TaskGroup {
             pool: self,
-            shared: Arc::new(Shared {
-                policy,
-                token: CancelToken::new(),
-                pool: self.registry.id(),
-                firsts: Mutex::new(Firsts::default()),
-                jobs: Mutex::new(Vec::new()),
-            }),
-            handles: Vec::new(),
-            limit: None,
+            members: Members::new(policy, self.registry.id()),
         }
     }
 }
@@ -317,19 +554,7 @@ where
     /// group.join().unwrap();
     /// ```
     pub fn limit(mut self, max: usize) -> Self {
-        assert!(
-            max > 0,
-            "TaskGroup::limit: the limit must be at least 1, got 0"
-        );
-        assert!(
-            self.handles.is_empty(),
-            "TaskGroup::limit: set the limit before submitting tasks"
-        );
-        self.limit = Some(Arc::new(Limit {
-            max,
-            in_flight: AtomicUsize::new(0),
-            waiters: Mutex::new(Vec::new()),
-        }));
+        self.members.set_limit(max, "TaskGroup::limit");
         self
     }
 
@@ -337,23 +562,23 @@ where
     /// when you cancel it, which stops the running tasks and keeps the
     /// queued ones from starting). Each task gets a child of it.
     pub fn token(&self) -> &CancelToken {
-        &self.shared.token
+        self.members.token()
     }
 
     /// Cancels the group now: every task's token is cancelled and queued
     /// tasks resolve to `Cancelled`.
     pub fn cancel(&self) {
-        self.shared.stop();
+        self.members.cancel();
     }
 
     /// How many tasks were submitted.
     pub fn len(&self) -> usize {
-        self.handles.len()
+        self.members.len()
     }
 
     /// True if no task was submitted.
     pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+        self.members.len() == 0
     }
 
     /// Submits a task, waiting for a place if the group has a limit.
@@ -386,15 +611,7 @@ where
     where
         F: FnOnce(CancelToken) -> Result<T, E> + Send + 'static,
     {
-        if let Some(limit) = &self.limit {
-            while !limit.try_acquire() {
-                let wait = LimitWait {
-                    limit,
-                    shared: &self.shared,
-                };
-                blocking::wait_until(&wait, Deadline::Never);
-            }
-        }
+        self.members.take_place();
         self.submit_placed(f)
     }
 
@@ -404,10 +621,8 @@ where
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
-        if let Some(limit) = &self.limit {
-            if !limit.try_acquire() {
-                return Err(f);
-            }
+        if !self.members.try_take_place() {
+            return Err(f);
         }
         Ok(self.submit_placed(move |_| f()))
     }
@@ -417,27 +632,9 @@ where
     where
         F: FnOnce(CancelToken) -> Result<T, E> + Send + 'static,
     {
-        let index = self.handles.len();
-        let shared = Arc::clone(&self.shared);
-        let body = move |token: CancelToken| {
-            let output = unwind::catch(|| f(token));
-            shared.saw(index, matches!(output, Ok(Ok(_))));
-            match output {
-                Ok(result) => result,
-                Err(payload) => std::panic::resume_unwind(payload),
-            }
-        };
-        let handle = self
-            .pool
-            .submit_with_given_token(None, self.shared.token.child(), body);
-        if let Some(limit) = &self.limit {
-            let limit = Arc::clone(limit);
-            handle.add_done_callback(move |_| limit.release());
-        }
-        lock(&self.shared.jobs).push(handle.job());
-        let id = handle.id();
-        self.handles.push(handle);
-        id
+        let (token, body) = self.members.wrap(f);
+        let handle = self.pool.submit_with_given_token(None, token, body);
+        self.members.push(handle)
     }
 
     /// Waits for every task; then all values in submission order, or the
@@ -454,24 +651,13 @@ where
     /// }
     /// assert_eq!(group.join().unwrap(), [0, 1, 4, 9]);
     /// ```
-    pub fn join(self) -> Result<Vec<T>, GroupError<E>> {
-        let (handles, firsts) = self.finish();
-        let mut results: Vec<Option<Result<T, GroupError<E>>>> = handles
-            .into_iter()
-            .map(|h| Some(flatten(h.result())))
-            .collect();
-        if let Some(i) = firsts.failure {
-            if let Some(Err(e)) = results[i].take() {
-                return Err(e);
-            }
-        }
-        results.into_iter().flatten().collect()
+    pub fn join(mut self) -> Result<Vec<T>, GroupError<E>> {
+        self.members.join()
     }
 
     /// Waits for every task; then each one's result, in submission order.
-    pub fn join_all(self) -> Vec<Result<T, GroupError<E>>> {
-        let (handles, _) = self.finish();
-        handles.into_iter().map(|h| flatten(h.result())).collect()
+    pub fn join_all(mut self) -> Vec<Result<T, GroupError<E>>> {
+        self.members.join_all()
     }
 
     /// Waits for every task (under [`GroupPolicy::FirstSuccess`], the
@@ -491,22 +677,8 @@ where
     /// group.submit(|| Ok("fast mirror"));
     /// assert_eq!(group.join_any().unwrap(), "fast mirror");
     /// ```
-    pub fn join_any(self) -> Result<T, GroupError<E>> {
-        let (handles, firsts) = self.finish();
-        let mut results: Vec<Option<Result<T, GroupError<E>>>> = handles
-            .into_iter()
-            .map(|h| Some(flatten(h.result())))
-            .collect();
-        for i in [firsts.success, firsts.failure].into_iter().flatten() {
-            if let Some(result) = results[i].take() {
-                return result;
-            }
-        }
-        results
-            .into_iter()
-            .flatten()
-            .next()
-            .unwrap_or(Err(GroupError::NoTasks))
+    pub fn join_any(mut self) -> Result<T, GroupError<E>> {
+        self.members.join_any()
     }
 
     /// Hands the tasks' handles over, in submission order, without
@@ -529,51 +701,12 @@ where
     /// assert_eq!(sum, 3);
     /// ```
     pub fn into_handles(mut self) -> Vec<TaskHandle<Result<T, E>>> {
-        let handles = std::mem::take(&mut self.handles);
-        lock(&self.shared.jobs).clear();
-        handles
-    }
-
-    /// Waits for every task and ends the group.
-    fn finish(mut self) -> (Vec<TaskHandle<Result<T, E>>>, Firsts) {
-        let handles = std::mem::take(&mut self.handles);
-        for handle in &handles {
-            handle.wait();
-        }
-        lock(&self.shared.jobs).clear();
-        let firsts = std::mem::take(&mut *lock(&self.shared.firsts));
-        (handles, firsts)
-    }
-}
-
-fn flatten<T, E>(result: Result<Result<T, E>, TaskError>) -> Result<T, GroupError<E>> {
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(GroupError::Failed(e)),
-        Err(e) => Err(GroupError::Task(e)),
-    }
-}
-
-impl<T, E> Drop for TaskGroup<'_, T, E> {
-    fn drop(&mut self) {
-        if self.handles.is_empty() {
-            return;
-        }
-        self.shared.stop();
-        for handle in &self.handles {
-            handle.wait();
-        }
-        lock(&self.shared.jobs).clear();
+        self.members.take_handles()
     }
 }
 
 impl<T, E> fmt::Debug for TaskGroup<'_, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskGroup")
-            .field("policy", &self.shared.policy)
-            .field("tasks", &self.handles.len())
-            .field("limit", &self.limit.as_ref().map(|l| l.max))
-            .field("cancelled", &self.shared.token.is_cancelled())
-            .finish()
+        self.members.debug(f, "TaskGroup")
     }
 }
