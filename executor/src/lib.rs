@@ -217,6 +217,7 @@ mod limits;
 #[cfg(feature = "macros")]
 mod macro_support;
 mod map;
+mod now_running;
 mod pool;
 #[cfg(feature = "indicatif")]
 mod progress_bar;

@@ -150,6 +150,12 @@ pub struct ShutdownReport {
     /// Task bodies still running at the deadline, of every kind (closures,
     /// async tasks being polled), from the pool's counters.
     pub still_running: usize,
+    /// The task each worker was running at the deadline: id, and name if
+    /// it was given one (`submit_named`, `#[task(name = ..)]`, a token
+    /// task's name). A worker that runs a task while waiting for another
+    /// (a nested `result()` that runs the awaited task on its stack) lists
+    /// the innermost one, so this may be shorter than `still_running`.
+    pub running: Vec<RunningTask>,
     /// The tasks among them that were submitted with a token, whose tokens
     /// were cancelled at the deadline.
     pub asked_to_stop: Vec<RunningTask>,
@@ -168,7 +174,15 @@ impl fmt::Display for ShutdownReport {
             self.still_running,
             self.asked_to_stop.len(),
             self.cancelled_queued
-        )
+        )?;
+        for (i, task) in self.running.iter().enumerate() {
+            f.write_str(if i == 0 { "; running: " } else { ", " })?;
+            match task.name {
+                Some(name) => write!(f, "{name} ({:?})", task.id)?,
+                None => write!(f, "{:?}", task.id)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -317,10 +331,19 @@ impl ThreadPoolExecutor {
         let cancelled_before = registry.stats().tasks_cancelled;
         registry.shutdown(false, true);
         let stats = registry.stats();
+        let running = registry
+            .running_now()
+            .into_iter()
+            .map(|(task, name)| RunningTask {
+                id: TaskId::from_addr(task),
+                name,
+            })
+            .collect();
         let asked_to_stop = RunningTokens::of(registry).cancel_all();
         ShutdownReport {
             terminated: false,
             still_running: usize::try_from(stats.tasks_running).unwrap_or(usize::MAX),
+            running,
             asked_to_stop,
             cancelled_queued: stats.tasks_cancelled.saturating_sub(cancelled_before),
         }

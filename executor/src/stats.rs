@@ -100,6 +100,8 @@ pub(crate) struct SlotStats {
     pub(crate) completed: AtomicU64,
     pub(crate) panicked: AtomicU64,
     pub(crate) stolen: AtomicU64,
+    /// The task the slot's worker runs now (for `shutdown_timeout`).
+    pub(crate) now: crate::now_running::NowRunning,
 }
 
 impl SlotStats {

@@ -273,6 +273,11 @@ fn shutdown_timeout_reports_running_tasks_and_cancels_their_tokens_and_the_queue
         let mut names: Vec<_> = report.asked_to_stop.iter().map(|t| t.name).collect();
         names.sort();
         assert_eq!(names, [Some("polite"), Some("stubborn")]);
+        let mut running: Vec<_> = report.running.iter().map(|t| (t.id, t.name)).collect();
+        running.sort();
+        let mut by_id: Vec<_> = report.asked_to_stop.iter().map(|t| (t.id, t.name)).collect();
+        by_id.sort();
+        assert_eq!(running, by_id, "the workers run exactly the two token tasks");
         assert_eq!(report.cancelled_queued, 5);
         for h in queued {
             assert!(h.result().unwrap_err().is_cancelled());
@@ -280,6 +285,76 @@ fn shutdown_timeout_reports_running_tasks_and_cancels_their_tokens_and_the_queue
         assert!(polite.result().unwrap() > 0, "it saw its token");
         release.open();
         assert_eq!(stubborn.result().unwrap(), "done late", "nothing lost");
+    });
+}
+
+#[test]
+fn shutdown_timeout_names_every_kind_of_running_task() {
+    within(
+        HANG,
+        "shutdown_timeout names plain, named and async tasks",
+        || {
+            let pool = pool(3);
+            let release = Gate::new();
+            let started = Arc::new(AtomicUsize::new(0));
+            let body = |r: Gate, s: Arc<AtomicUsize>| {
+                move || {
+                    s.fetch_add(1, Ordering::SeqCst);
+                    r.wait();
+                }
+            };
+            let plain = pool.submit(body(release.clone(), started.clone()));
+            let named = pool.submit_named("resize images", body(release.clone(), started.clone()));
+            let run = body(release.clone(), started.clone());
+            let spawned = pool.spawn(async move { run() }); // blocks in its poll
+            while started.load(Ordering::SeqCst) < 3 {
+                std::thread::yield_now();
+            }
+            let report = pool.shutdown_timeout(Duration::from_millis(5));
+            assert!(!report.terminated);
+            assert_eq!(report.still_running, 3, "{report:?}");
+            assert!(report.asked_to_stop.is_empty(), "no token tasks");
+            let mut running: Vec<_> = report.running.iter().map(|t| (t.id, t.name)).collect();
+            running.sort();
+            let mut expected = vec![
+                (plain.id(), None),
+                (named.id(), Some("resize images")),
+                (spawned.id(), None),
+            ];
+            expected.sort();
+            assert_eq!(running, expected);
+            let text = report.to_string();
+            assert!(text.contains("resize images"), "{text}");
+            release.open();
+            plain.result().unwrap();
+            named.result().unwrap();
+            spawned.result().unwrap();
+        },
+    );
+}
+
+#[test]
+fn shutdown_timeout_lists_the_innermost_task_of_a_worker_that_waits() {
+    within(HANG, "shutdown_timeout with nested runs", || {
+        let pool = Arc::new(pool(1));
+        let release = Gate::new();
+        let (ids, inner_id) = std::sync::mpsc::channel();
+        let (p, r) = (pool.clone(), release.clone());
+        let outer = pool.submit_named("outer", move || {
+            let inner = p.submit_named("inner", move || r.wait());
+            ids.send(inner.id()).unwrap();
+            inner.result().unwrap(); // runs `inner` right here
+        });
+        let inner_id = inner_id.recv().unwrap();
+        while pool.stats().tasks_running < 2 {
+            std::thread::yield_now();
+        }
+        let report = pool.shutdown_timeout(Duration::from_millis(5));
+        assert_eq!(report.still_running, 2, "{report:?}");
+        let running: Vec<_> = report.running.iter().map(|t| (t.id, t.name)).collect();
+        assert_eq!(running, [(inner_id, Some("inner"))], "{report:?}");
+        release.open();
+        outer.result().unwrap();
     });
 }
 

@@ -224,3 +224,37 @@ fn scoped_handle_states_and_timed_waits() {
         assert!(cancelled.result().unwrap_err().is_cancelled());
     });
 }
+
+/// A scoped group's tasks borrow a heap buffer; the first failure cancels
+/// the rest (queued closures, holding borrows, are dropped unrun) and the
+/// buffer is freed as soon as `scope` returns. A task writing after that
+/// would be a use-after-free for Miri.
+#[test]
+fn a_scoped_groups_cancelled_tasks_never_touch_the_freed_borrow() {
+    use executor::{GroupError, GroupPolicy};
+
+    let pool = pool(2);
+    for round in 0..if cfg!(miri) { 2 } else { 20 } {
+        let mut heap = vec![0_u64; TASKS];
+        let joined = pool.scope(|s| {
+            let mut group = s.group::<(), usize>(GroupPolicy::FirstError).limit(2);
+            group.submit(|| Err(usize::MAX)); // fails at once
+            for (i, slot) in heap.iter_mut().enumerate() {
+                group.submit_with_token(move |token| {
+                    if token.wait_timeout(Duration::from_millis(1)) {
+                        return Err(i);
+                    }
+                    *slot = round + 1;
+                    Ok(())
+                });
+            }
+            group.join()
+        });
+        assert!(
+            matches!(joined, Err(GroupError::Failed(usize::MAX))),
+            "round {round}: {joined:?}"
+        );
+        assert!(heap.iter().all(|&x| x == 0 || x == round + 1));
+        drop(heap);
+    }
+}

@@ -799,6 +799,16 @@ impl Registry {
         in_deques + self.injector.len()
     }
 
+    /// The task each worker runs now (the innermost, for a worker that
+    /// runs a claimed task while it waits), with its name if it has one.
+    pub(crate) fn running_now(&self) -> Vec<(usize, Option<&'static str>)> {
+        self.slots
+            .iter()
+            .filter_map(OnceLock::get)
+            .filter_map(|slot| slot.stats.now.read())
+            .collect()
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         let mut stats = Stats {
             workers_alive: self.alive(),

@@ -6,6 +6,7 @@ use super::id::TaskId;
 use super::layout::Extras;
 use crate::error::Panic;
 use crate::hooks::{TaskHooks, TaskInfo};
+use crate::now_running::{NowRunning, Outer};
 use crate::stats::SlotStats;
 
 pub(crate) struct RunCtx<'a> {
@@ -44,6 +45,10 @@ impl<'a> RunCtx<'a> {
     ) -> Result<R, Panic> {
         #[cfg(feature = "tracing")]
         let _entered = core.trace().enter(self.pool, id, core.name());
+        let _now = NowGuard {
+            now: &self.stats.now,
+            outer: Some(self.stats.now.enter(id, core.name())),
+        };
         let output = match self.hooks {
             None => body(),
             Some(hooks) => Self::hooked(
@@ -71,5 +76,21 @@ impl<'a> RunCtx<'a> {
         let output = body();
         hooks.after(&task);
         output
+    }
+}
+
+/// Puts back the worker's previous task in progress when a run ends, also
+/// if a hook panics.
+struct NowGuard<'a> {
+    now: &'a NowRunning,
+    outer: Option<Outer>,
+}
+
+impl Drop for NowGuard<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take() {
+            self.now.leave(outer);
+        }
     }
 }
