@@ -275,9 +275,16 @@ fn shutdown_timeout_reports_running_tasks_and_cancels_their_tokens_and_the_queue
         assert_eq!(names, [Some("polite"), Some("stubborn")]);
         let mut running: Vec<_> = report.running.iter().map(|t| (t.id, t.name)).collect();
         running.sort();
-        let mut by_id: Vec<_> = report.asked_to_stop.iter().map(|t| (t.id, t.name)).collect();
+        let mut by_id: Vec<_> = report
+            .asked_to_stop
+            .iter()
+            .map(|t| (t.id, t.name))
+            .collect();
         by_id.sort();
-        assert_eq!(running, by_id, "the workers run exactly the two token tasks");
+        assert_eq!(
+            running, by_id,
+            "the workers run exactly the two token tasks"
+        );
         assert_eq!(report.cancelled_queued, 5);
         for h in queued {
             assert!(h.result().unwrap_err().is_cancelled());
