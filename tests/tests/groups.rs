@@ -619,3 +619,68 @@ fn a_zero_limit_is_refused_with_a_message() {
         "{message}"
     );
 }
+
+#[test]
+fn a_scope_body_that_panics_cancels_and_joins_its_group_before_re_raising() {
+    within(HANG, "scope panics with a group in flight", || {
+        let pool = pool(2);
+        let bodies = AtomicUsize::new(0);
+        let finished = AtomicUsize::new(0);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.scope(|s| {
+                let mut group = s.group::<(), ()>(GroupPolicy::All).limit(usize::MAX);
+                for _ in 0..8 {
+                    group.submit_with_token(|token| {
+                        bodies.fetch_add(1, Ordering::SeqCst);
+                        token.wait_timeout(HANG);
+                        finished.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    });
+                }
+                while bodies.load(Ordering::SeqCst) == 0 {
+                    std::thread::yield_now();
+                }
+                panic!("the scope's own body fails");
+            })
+        }));
+        let payload = caught.expect_err("the body's panic comes back");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"the scope's own body fails")
+        );
+        let ran = bodies.load(Ordering::SeqCst);
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            ran,
+            "every started task returned"
+        );
+        pool.shutdown(true);
+        assert_eq!(pool.stats().tasks_cancelled as usize, 8 - ran);
+        assert_eq!(
+            bodies.load(Ordering::SeqCst),
+            ran,
+            "nothing ran after the scope"
+        );
+    });
+}
+
+#[test]
+fn a_scoped_group_on_a_shut_down_pool_reports_rejected_tasks() {
+    let pool = pool(1);
+    pool.shutdown(true);
+    let data = [1, 2];
+    let results = pool.scope(|s| {
+        let mut group = s.group::<i32, ()>(GroupPolicy::FirstError);
+        for x in &data {
+            group.submit(move || Ok(*x));
+        }
+        group.join_all()
+    });
+    assert_eq!(results.len(), 2);
+    for r in results {
+        match r {
+            Err(GroupError::Task(e)) => assert!(matches!(e, TaskError::Rejected), "{e:?}"),
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+    }
+}
