@@ -16,6 +16,10 @@
 //! The limit is a count of tasks in flight (submitted and not yet
 //! resolved), taken before a task is submitted and given back by a done
 //! callback on its handle, which runs however the task ends.
+//!
+//! [`ScopedTaskGroup`] (in `scoped.rs`) is the same group for tasks that
+//! borrow, inside `pool.scope`: both are thin fronts over one [`Members`]
+//! core, whose handles are pool handles or scoped handles.
 
 use std::fmt;
 use std::sync::Arc;
