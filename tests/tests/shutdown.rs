@@ -113,3 +113,54 @@ fn waiting_shutdowns_from_a_task_and_from_outside_together() {
     assert!(shut);
     assert_eq!(seen, (TASKS, 0));
 }
+
+/// A task queued while the pool's only worker is retiring (its keep-alive
+/// passed: it no longer counts as alive, but still holds its slot until its
+/// `on_thread_stop` hook returns) runs, also when a shutdown comes inside
+/// that window and finds no worker alive: the submitter starts a worker on
+/// a spare slot, and the shutdown waits for it (or, without `wait`, the
+/// task still runs). The hook holds the window open.
+#[test]
+fn a_task_queued_while_the_last_worker_retires_runs_before_shutdown_returns() {
+    within(HANG, "shutdown during a retirement", || {
+        for wait in [true, false] {
+            let stopping = Gate::new();
+            let release = Gate::new();
+            let (s, r) = (stopping.clone(), release.clone());
+            let pool = executor::ThreadPoolExecutor::builder()
+                .max_workers(1)
+                .min_workers(0)
+                .keep_alive(Duration::from_millis(1))
+                .on_thread_stop(move || {
+                    s.open();
+                    r.wait();
+                })
+                .build()
+                .unwrap();
+            pool.submit(|| ()).result().unwrap();
+            stopping.wait(); // the worker retires, and is held in its hook
+            let queued = pool.submit(|| 42);
+            let opener = {
+                let release = release.clone();
+                thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(20));
+                    release.open();
+                })
+            };
+            pool.shutdown(wait);
+            assert_eq!(
+                queued.result().map_err(|e| e.to_string()),
+                Ok(42),
+                "shutdown({wait}) rejected a task queued before it began"
+            );
+            opener.join().unwrap();
+            pool.shutdown(true);
+            let stats = pool.stats();
+            assert_eq!(
+                (stats.tasks_completed, stats.tasks_rejected),
+                (2, 0),
+                "{stats:?}"
+            );
+        }
+    });
+}
