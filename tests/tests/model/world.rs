@@ -372,9 +372,11 @@ impl World {
                     if let Some(handle) = guard.as_ref() {
                         assert!(
                             handle.done(),
-                            "shutdown(true) returned before task {} ({:?}) was done",
+                            "shutdown(true) returned before task {} ({:?}, {:?}) was done; {:?}",
                             rec.id,
-                            rec.kind
+                            rec.kind,
+                            handle,
+                            self.pool.stats()
                         );
                     }
                 }
