@@ -303,7 +303,7 @@ impl ThreadPoolBuilder {
     /// task's [id](TaskInfo::id) and [name](TaskInfo::name): once for a
     /// closure, before each poll for an async task. Only tasks that run
     /// see it (not cancelled or rejected ones); a half of
-    /// [`join`](crate::join) that another worker stole is part of the task
+    /// [`join`](crate::join()) that another worker stole is part of the task
     /// that forked it and sees none. A panicking hook is contained and
     /// reported; the task runs anyway.
     ///

@@ -121,7 +121,7 @@ impl ThreadPoolExecutor {
 }
 
 /// Detached async tasks for code written against `futures`'
-/// [`Spawn`](futures_task::Spawn) (`futures::task::SpawnExt::spawn`). Needs
+/// [`Spawn`] (`futures::task::SpawnExt::spawn`). Needs
 /// the `async` feature (on by default).
 ///
 /// ```

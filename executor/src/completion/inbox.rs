@@ -22,7 +22,7 @@ pub(crate) struct Inbox {
     /// so that a waiter who checks it under the lock cannot miss a push.
     pushed: AtomicUsize,
     /// A task ended in an error other than cancellation (see
-    /// [`ReturnWhen::FirstException`]).
+    /// [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException)).
     pub(crate) failed: AtomicBool,
     /// The consumer is gone: late callbacks push nothing.
     closed: AtomicBool,
@@ -58,7 +58,7 @@ impl Inbox {
     }
 
     /// Registers a done callback on `handle` that reports `index` here.
-    /// With `record` false only the counters move (for [`wait`], which
+    /// With `record` false only the counters move (for [`wait`](crate::wait()), which
     /// needs no order). Returns the callback's key, for [`Inbox::unwatch`];
     /// `None` if the handle was done and the callback ran already.
     pub(crate) fn watch<T>(

@@ -4,7 +4,7 @@
 //! # How a fork costs almost nothing
 //!
 //! On a worker, `join` puts `b` in a frame on its own stack and links the
-//! frame into the worker's [`ForkStack`]: a few plain stores. The frame is
+//! frame into the worker's [`ForkStack`](fork::ForkStack): a few plain stores. The frame is
 //! *published*, pushed on the worker's deque for thieves, only when
 //! another worker asked for work (a searching worker, or one waiting for
 //! a task this worker runs, sets the slot's `wanted` flag; every fork
@@ -95,7 +95,7 @@ where
 
 impl ThreadPoolExecutor {
     /// Runs `a` and `b` on this pool, potentially in parallel, and returns
-    /// both results: [`join`](crate::join) on this pool. From a worker of
+    /// both results: [`join`](crate::join()) on this pool. From a worker of
     /// this pool it forks on the stack; from any other thread `a` runs on
     /// the calling thread while `b` runs as a task of the pool.
     ///
