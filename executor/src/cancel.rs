@@ -641,4 +641,45 @@ mod tests {
         drop(last);
         assert_eq!(entries(&root), 0, "the whole chain left the root's list");
     }
+
+    /// A `cancelled()` future whose waker panics when woken: `cancel` does
+    /// not unwind, and the other listeners (a child, a second future) are
+    /// still told.
+    #[test]
+    fn a_panicking_waker_does_not_stop_the_others_being_told() {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        struct Counts(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Counts {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let token = CancelToken::new();
+        let bad = Waker::from(Arc::new(Panics));
+        let counts = Arc::new(Counts(std::sync::atomic::AtomicUsize::new(0)));
+        let good = Waker::from(Arc::clone(&counts));
+        let mut first = Box::pin(token.cancelled());
+        let mut second = Box::pin(token.cancelled());
+        assert!(first
+            .as_mut()
+            .poll(&mut Context::from_waker(&bad))
+            .is_pending());
+        assert!(second
+            .as_mut()
+            .poll(&mut Context::from_waker(&good))
+            .is_pending());
+        let child = token.child();
+        token.cancel(); // must not panic
+        assert_eq!(counts.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(child.is_told());
+        assert!(second
+            .as_mut()
+            .poll(&mut Context::from_waker(&good))
+            .is_ready());
+    }
 }

@@ -492,3 +492,41 @@ fn extreme_deadlines_neither_panic_nor_hang() {
         assert!(far.result().unwrap_err().is_cancelled());
     });
 }
+
+#[test]
+fn two_threads_calling_shutdown_timeout_at_once_both_report_and_nothing_is_lost() {
+    within(HANG, "two shutdown_timeout calls at once", || {
+        let pool = Arc::new(pool(2));
+        let release = Gate::new();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (r, s) = (release.clone(), started.clone());
+        let stubborn = pool.submit_named("stubborn", move || {
+            s.fetch_add(1, Ordering::SeqCst);
+            r.wait();
+            7
+        });
+        while started.load(Ordering::SeqCst) < 1 {
+            std::thread::yield_now();
+        }
+        let queued: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect();
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = pool.clone();
+                std::thread::spawn(move || pool.shutdown_timeout(Duration::from_millis(5)))
+            })
+            .collect();
+        for caller in callers {
+            let report = caller.join().unwrap();
+            assert!(!report.terminated, "{report:?}");
+            let running: Vec<_> = report.running.iter().map(|t| (t.id, t.name)).collect();
+            assert_eq!(running, [(stubborn.id(), Some("stubborn"))], "{report:?}");
+        }
+        for h in queued {
+            let _ = h.result(); // ran before the deadline, or cancelled at it
+        }
+        release.open();
+        assert_eq!(stubborn.result().unwrap(), 7, "nothing lost");
+        let report = pool.shutdown_timeout(HANG);
+        assert!(report.terminated, "{report:?}");
+    });
+}
