@@ -36,7 +36,7 @@ use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::blocking::{self, Awaited};
 use crate::scheduler::worker;
 use crate::sync::lock_std as lock;
-use crate::task::Job;
+use crate::task::{Job, QueuedJobs};
 use crate::unwind;
 
 /// What the scope's owner and its jobs share.
@@ -50,15 +50,7 @@ struct ScopeState {
     /// The scope's tasks that may still be queued, for an owner that is a
     /// worker of the pool to run when it joins (`None` for other owners,
     /// who never run tasks).
-    claims: Option<Mutex<Claims>>,
-}
-
-/// The scope's queued tasks, pruned of started ones as the list doubles
-/// (so a long scope holds O(queued) entries, at O(1) amortised per submit).
-#[derive(Default)]
-struct Claims {
-    jobs: Vec<Job>,
-    prune_at: usize,
+    claims: Option<Mutex<QueuedJobs>>,
 }
 
 impl ScopeState {
@@ -80,12 +72,7 @@ impl ScopeState {
         let (Some(claims), Some(job)) = (&self.claims, job) else {
             return;
         };
-        let mut claims = lock(claims);
-        claims.jobs.push(job);
-        if claims.jobs.len() >= claims.prune_at {
-            claims.jobs.retain(Job::is_queued);
-            claims.prune_at = (claims.jobs.len() * 2).max(64);
-        }
+        lock(claims).push(job);
     }
 
     /// Blocks until every job is dropped. On a worker thread it runs the
@@ -93,7 +80,7 @@ impl ScopeState {
     fn join_all(&self) {
         blocking::wait_until(self, Deadline::Never);
         if let Some(claims) = &self.claims {
-            lock(claims).jobs = Vec::new();
+            lock(claims).clear();
         }
     }
 }
@@ -111,13 +98,7 @@ impl Awaited for ScopeState {
     fn deregister(&self) {}
 
     fn claim(&self, _pool: usize) -> Option<Job> {
-        let mut claims = lock(self.claims.as_ref()?);
-        while let Some(job) = claims.jobs.pop() {
-            if job.is_queued() {
-                return Some(job);
-            }
-        }
-        None
+        lock(self.claims.as_ref()?).pop_queued()
     }
 }
 

@@ -31,8 +31,8 @@ use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::blocking::{self, Awaited};
 use crate::sync::{lock, thread, AtomicUsize, Mutex, Ordering};
-use crate::task::Job;
 use crate::task::TaskId;
+use crate::task::{Job, QueuedJobs};
 use crate::unwind;
 
 mod scoped;
@@ -135,9 +135,10 @@ struct Shared {
     /// The pool the tasks are queued on (`Registry::id`).
     pool: usize,
     firsts: Mutex<Firsts>,
-    /// Every task's queue side, to cancel the queued ones; emptied when
-    /// the group ends (a queued task's closure holds this `Shared`).
-    jobs: Mutex<Vec<Job>>,
+    /// The queue sides of the tasks that may still be queued (pruned of
+    /// started ones as it grows), to cancel or claim them; emptied when the
+    /// group ends (a queued task's closure holds this `Shared`).
+    jobs: Mutex<QueuedJobs>,
 }
 
 #[derive(Default)]
@@ -254,10 +255,7 @@ impl Awaited for LimitWait<'_> {
         if pool != self.shared.pool {
             return None;
         }
-        lock(&self.shared.jobs)
-            .iter()
-            .find(|job| job.is_queued())
-            .and_then(share)
+        lock(&self.shared.jobs).pop_queued()
     }
 }
 
@@ -307,7 +305,7 @@ impl<H: Member> Members<H> {
                 token: CancelToken::new(),
                 pool,
                 firsts: Mutex::new(Firsts::default()),
-                jobs: Mutex::new(Vec::new()),
+                jobs: Mutex::new(QueuedJobs::default()),
             }),
             handles: Vec::new(),
             limit: None,

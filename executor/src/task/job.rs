@@ -154,3 +154,81 @@ pub(crate) trait TaskRef<T>: Send + Sync {
     /// have no stop policy.
     fn request_stop(&self) {}
 }
+
+/// Jobs that may still be queued, kept for a waiter to claim (a scope's
+/// owner, a group's submitter) or for a group to cancel. Started ones are
+/// pruned each time the list doubles, so it holds O(queued) entries at
+/// O(1) amortised per push: a long scope or a big group stays cheap to
+/// search.
+#[derive(Default)]
+pub(crate) struct QueuedJobs {
+    jobs: Vec<Job>,
+    prune_at: usize,
+}
+
+impl QueuedJobs {
+    pub(crate) fn push(&mut self, job: Job) {
+        self.jobs.push(job);
+        if self.jobs.len() >= self.prune_at {
+            self.jobs.retain(Job::is_queued);
+            self.prune_at = (self.jobs.len() * 2).max(64);
+        }
+    }
+
+    /// The newest job still queued, taken off the list with the started
+    /// ones above it.
+    pub(crate) fn pop_queued(&mut self) -> Option<Job> {
+        while let Some(job) = self.jobs.pop() {
+            if job.is_queued() {
+                return Some(job);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter()
+    }
+
+    /// Forgets every job (and frees the list).
+    pub(crate) fn clear(&mut self) {
+        self.jobs = Vec::new();
+        self.prune_at = 0;
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::error::Refusal;
+    use crate::task::FnTask;
+
+    #[test]
+    fn queued_jobs_keep_only_the_queued_ones_as_they_grow() {
+        let mut list = QueuedJobs::default();
+        let mut still_queued = Vec::new();
+        for i in 0..10_000_u32 {
+            let (job, _handle_side) = FnTask::queued(move || i, None, None);
+            let Job::Task(task) = &job else {
+                unreachable!("a closure task")
+            };
+            list.push(Job::Task(Arc::clone(task)));
+            if i % 1000 == 0 {
+                still_queued.push(job);
+            } else {
+                assert!(job.abort(Refusal::Cancelled));
+            }
+        }
+        assert!(
+            list.iter().count() <= 128,
+            "{} entries kept",
+            list.iter().count()
+        );
+        let mut popped = 0;
+        while let Some(job) = list.pop_queued() {
+            assert!(job.is_queued());
+            popped += 1;
+        }
+        assert_eq!(popped, still_queued.len());
+    }
+}

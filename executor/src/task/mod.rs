@@ -17,5 +17,5 @@ pub(crate) use self::core::CallbackKey;
 pub(crate) use self::core::Core;
 pub(crate) use self::fn_task::FnTask;
 pub use self::id::TaskId;
-pub(crate) use self::job::{Job, LiveTask, Runnable, Schedule, TaskRef};
+pub(crate) use self::job::{Job, LiveTask, QueuedJobs, Runnable, Schedule, TaskRef};
 pub(crate) use self::run_ctx::RunCtx;
