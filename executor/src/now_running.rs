@@ -26,6 +26,7 @@ pub(crate) struct NowRunning {
 }
 
 /// What a run replaced, to put back when it ends.
+#[derive(Clone, Copy)]
 pub(crate) struct Outer {
     id: usize,
     /// `Some` when the run was named: the `named` entry it replaced.

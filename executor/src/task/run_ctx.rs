@@ -47,7 +47,7 @@ impl<'a> RunCtx<'a> {
         let _entered = core.trace().enter(self.pool, id, core.name());
         let _now = NowGuard {
             now: &self.stats.now,
-            outer: Some(self.stats.now.enter(id, core.name())),
+            outer: self.stats.now.enter(id, core.name()),
         };
         let output = match self.hooks {
             None => body(),
@@ -83,14 +83,12 @@ impl<'a> RunCtx<'a> {
 /// if a hook panics.
 struct NowGuard<'a> {
     now: &'a NowRunning,
-    outer: Option<Outer>,
+    outer: Outer,
 }
 
 impl Drop for NowGuard<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Some(outer) = self.outer.take() {
-            self.now.leave(outer);
-        }
+        self.now.leave(self.outer);
     }
 }
