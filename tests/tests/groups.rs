@@ -684,3 +684,35 @@ fn a_scoped_group_on_a_shut_down_pool_reports_rejected_tasks() {
         }
     }
 }
+
+#[test]
+fn empty_groups_join_to_nothing_and_drop_quietly() {
+    let pool = pool(1);
+    assert!(pool
+        .group::<u8, ()>(GroupPolicy::FirstError)
+        .join()
+        .unwrap()
+        .is_empty());
+    assert!(pool.group::<u8, ()>(GroupPolicy::All).join_all().is_empty());
+    assert!(pool
+        .group::<u8, ()>(GroupPolicy::All)
+        .into_handles()
+        .is_empty());
+    drop(
+        pool.group::<u8, ()>(GroupPolicy::FirstSuccess)
+            .limit(usize::MAX),
+    );
+    pool.scope(|s| {
+        assert!(s
+            .group::<u8, ()>(GroupPolicy::FirstError)
+            .join()
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            s.group::<u8, ()>(GroupPolicy::FirstSuccess).join_any(),
+            Err(GroupError::NoTasks)
+        ));
+        drop(s.group::<u8, ()>(GroupPolicy::All));
+    });
+    assert_eq!(pool.stats().tasks_submitted, 0);
+}
