@@ -271,6 +271,13 @@ impl CancelToken {
     }
 
     /// True once this token or one of its ancestors was cancelled.
+    ///
+    /// ```
+    /// let job = executor::CancelToken::new();
+    /// let step = job.child();
+    /// job.cancel();
+    /// assert!(step.is_cancelled()); // through its parent
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         self.inner.is_cancelled()
     }
@@ -306,6 +313,17 @@ impl CancelToken {
 
     /// Blocks until the token is cancelled. On a worker of a pool this
     /// counts as blocked, so the pool keeps its parallelism meanwhile.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let stop = executor::CancelToken::new();
+    /// let waiter = pool.submit({
+    ///     let stop = stop.clone();
+    ///     move || stop.wait() // the seeds' `stop_event.wait()`
+    /// });
+    /// stop.cancel();
+    /// waiter.result().unwrap();
+    /// ```
     pub fn wait(&self) {
         blocking::wait_until(&self.awaited(), Deadline::Never);
     }
@@ -360,6 +378,12 @@ impl CancelToken {
     }
 
     /// Whether `self` and `other` are clones of one token.
+    ///
+    /// ```
+    /// let token = executor::CancelToken::new();
+    /// assert!(token.same_as(&token.clone()));
+    /// assert!(!token.same_as(&token.child()));
+    /// ```
     pub fn same_as(&self, other: &CancelToken) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }

@@ -31,6 +31,15 @@ pub fn shutdown_global(wait: bool) {
 /// [`shutdown_global`] with a deadline (see
 /// [`ThreadPoolExecutor::shutdown_timeout`](crate::ThreadPoolExecutor::shutdown_timeout));
 /// `None` if the global pool was never used.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// drop(executor::global().submit(|| 1 + 1));
+/// let report = executor::shutdown_global_timeout(Duration::from_secs(60))
+///     .expect("global() was used");
+/// assert!(report.terminated); // the task finished well before the deadline
+/// ```
 pub fn shutdown_global_timeout(timeout: Duration) -> Option<ShutdownReport> {
     GLOBAL.get().map(|pool| pool.shutdown_timeout(timeout))
 }

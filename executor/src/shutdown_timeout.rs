@@ -299,6 +299,26 @@ impl ThreadPoolExecutor {
     /// [`shutdown_timeout`](Self::shutdown_timeout), with Python's
     /// `cancel_futures`: queued tasks are cancelled at once instead of
     /// running before the deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let running = pool.submit(move || rx.recv().unwrap());
+    /// while !running.running() {
+    ///     std::thread::yield_now();
+    /// }
+    /// let queued = pool.submit(|| "never runs");
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(Duration::from_millis(10));
+    ///     tx.send(()).unwrap();
+    /// });
+    /// let report = pool.shutdown_timeout_with(Duration::from_secs(60), true);
+    /// assert!(report.terminated);
+    /// running.result().unwrap();
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown_timeout_with(&self, timeout: Duration, cancel_futures: bool) -> ShutdownReport {
         let deadline = Deadline::after(timeout);
         let registry = &self.registry;

@@ -40,6 +40,16 @@ mod scoped;
 pub use self::scoped::ScopedTaskGroup;
 
 /// When a [`TaskGroup`] cancels the rest of its tasks.
+///
+/// ```
+/// use executor::GroupPolicy;
+///
+/// let pool = executor::ThreadPoolExecutor::new();
+/// let mut all = pool.group::<u8, u8>(GroupPolicy::All);
+/// all.submit(|| Err(1));
+/// all.submit(|| Ok(2)); // runs despite the failure
+/// assert_eq!(all.join_all().into_iter().filter(Result::is_ok).count(), 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupPolicy {
     /// Never: every task runs to its end. Join with
@@ -70,6 +80,16 @@ pub enum GroupError<E> {
 
 impl<E> GroupError<E> {
     /// True if the task was cancelled (it never ran).
+    ///
+    /// ```
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<(), ()>(GroupPolicy::All);
+    /// group.cancel(); // before any task: none will start
+    /// group.submit(|| Ok(()));
+    /// assert!(group.join_all()[0].as_ref().unwrap_err().is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, GroupError::Task(e) if e.is_cancelled())
     }
@@ -569,6 +589,22 @@ where
 
     /// Cancels the group now: every task's token is cancelled and queued
     /// tasks resolve to `Cancelled`.
+    ///
+    /// ```
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u32, ()>(GroupPolicy::All);
+    /// group.submit_with_token(|token| {
+    ///     token.wait(); // until the group is cancelled
+    ///     Ok(1)
+    /// });
+    /// assert_eq!(group.len(), 1);
+    /// group.cancel();
+    /// assert!(group.token().is_cancelled());
+    /// // Stopped through its token, or never started: either way it ends.
+    /// let _ = group.join_all();
+    /// ```
     pub fn cancel(&self) {
         self.members.cancel();
     }
@@ -658,6 +694,17 @@ where
     }
 
     /// Waits for every task; then each one's result, in submission order.
+    ///
+    /// ```
+    /// use executor::{GroupError, GroupPolicy};
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mut group = pool.group::<u8, &str>(GroupPolicy::All);
+    /// group.submit(|| Ok(1));
+    /// group.submit(|| Err("two"));
+    /// let results = group.join_all();
+    /// assert!(matches!(results[..], [Ok(1), Err(GroupError::Failed("two"))]));
+    /// ```
     pub fn join_all(mut self) -> Vec<Result<T, GroupError<E>>> {
         self.members.join_all()
     }

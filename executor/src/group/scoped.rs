@@ -149,6 +149,21 @@ where
 
     /// Cancels the group now: every task's token is cancelled and queued
     /// tasks resolve to `Cancelled`.
+    ///
+    /// ```
+    /// use executor::GroupPolicy;
+    ///
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let seen = std::sync::atomic::AtomicUsize::new(0);
+    /// pool.scope(|s| {
+    ///     let mut group = s.group::<(), ()>(GroupPolicy::All);
+    ///     group.cancel(); // before any task: none will start
+    ///     group.submit(|| Ok(drop(seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst))));
+    ///     assert_eq!(group.len(), 1);
+    ///     assert!(group.join_all()[0].as_ref().unwrap_err().is_cancelled());
+    /// });
+    /// assert_eq!(seen.into_inner(), 0);
+    /// ```
     pub fn cancel(&self) {
         self.members.cancel();
     }
@@ -245,6 +260,19 @@ where
     }
 
     /// Waits for every task; then each one's result, in submission order.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let inputs = ["1", "x"];
+    /// let results = pool.scope(|s| {
+    ///     let mut group = s.group(executor::GroupPolicy::All);
+    ///     for text in &inputs {
+    ///         group.submit(move || text.parse::<u8>());
+    ///     }
+    ///     group.join_all()
+    /// });
+    /// assert!(results[0].is_ok() && results[1].is_err());
+    /// ```
     pub fn join_all(mut self) -> Vec<Result<T, GroupError<E>>> {
         self.members.join_all()
     }
@@ -252,6 +280,19 @@ where
     /// Waits for every task; then the first success in finishing order,
     /// or, if none succeeded, the first failure (as
     /// [`TaskGroup::join_any`](super::TaskGroup::join_any)).
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let mirrors = ["down", "up"];
+    /// let first = pool.scope(|s| {
+    ///     let mut group = s.group(executor::GroupPolicy::FirstSuccess);
+    ///     for m in &mirrors {
+    ///         group.submit(move || if *m == "up" { Ok(*m) } else { Err(()) });
+    ///     }
+    ///     group.join_any()
+    /// });
+    /// assert_eq!(first.unwrap(), "up");
+    /// ```
     pub fn join_any(mut self) -> Result<T, GroupError<E>> {
         self.members.join_any()
     }
@@ -259,6 +300,19 @@ where
     /// Hands the tasks' handles over, in submission order, without
     /// waiting. The policy still applies; the scope joins whatever is
     /// left.
+    ///
+    /// ```
+    /// let pool = executor::ThreadPoolExecutor::new();
+    /// let data = [2, 3];
+    /// let total: i32 = pool.scope(|s| {
+    ///     let mut group = s.group::<i32, ()>(executor::GroupPolicy::All);
+    ///     for x in &data {
+    ///         group.submit(move || Ok(x * 10));
+    ///     }
+    ///     group.into_handles().into_iter().map(|h| h.result().unwrap().unwrap()).sum()
+    /// });
+    /// assert_eq!(total, 50);
+    /// ```
     pub fn into_handles(mut self) -> Vec<ScopedHandle<'scope, Result<T, E>>> {
         self.members.take_handles()
     }
