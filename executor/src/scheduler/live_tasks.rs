@@ -96,13 +96,12 @@ impl LiveTasks {
                 .any(|task| task.snapshot().lifecycle() == Lifecycle::Idle)
     }
 
-    /// Resolves every task left once no worker can run one: never started
-    /// ones to `refusal` (`Rejected` or `Broken`), started ones to
-    /// `Abandoned`.
-    pub(crate) fn resolve_all(&self, refusal: Refusal) {
+    /// Resolves every task left once no worker can run one, through
+    /// `abort` (the registry's counting `abort_task`): never started ones
+    /// to the pool's refusal, started ones to `Abandoned`.
+    pub(crate) fn resolve_all(&self, abort: impl Fn(&dyn LiveTask)) {
         for task in self.upgraded() {
-            // Whoever resolves it first, the outcome is the same.
-            let _ = task.abort(refusal);
+            abort(&*task);
         }
     }
 }
@@ -120,8 +119,9 @@ impl Schedule for Registry {
         }
         if self.is_terminated() {
             // No worker will ever run it (see `Runnable::abort`); whoever
-            // resolves it first, the outcome is the same.
-            let _ = task.abort(Refusal::Rejected);
+            // resolves it first, the outcome is the same, and only that one
+            // counts it.
+            self.abort_task(&*task, Refusal::Rejected);
             self.drain_if_terminated();
         }
     }

@@ -22,7 +22,7 @@ use crate::scheduler::worker;
 use crate::stats::{SlotStats, Stats};
 use crate::sync::{lock, lock_std, Mutex};
 use crate::task::state::Lifecycle;
-use crate::task::Job;
+use crate::task::{Job, Runnable};
 
 /// Slots beyond `max_workers` for spare workers: threads started while
 /// workers are blocked in a wait, so that the pool keeps `max_workers`
@@ -612,14 +612,26 @@ impl Registry {
     /// first to find it cancelled (a task may have a stale queue entry
     /// besides, see `Core::tally_cancelled`).
     pub(crate) fn abort(&self, job: &Job, refusal: Refusal) {
-        let aborted = job.abort(refusal);
+        match job {
+            Job::Task(task) => self.abort_task(&**task, refusal),
+            // A fork is never aborted: its `join` runs it.
+            Job::Fork(_) => {}
+        }
+    }
+
+    /// [`abort`](Self::abort) for a task however it was found (a queue
+    /// entry, the live async set, a wake after termination): every path
+    /// that resolves a task unrun goes through here, so the one that made
+    /// the transition counts it, exactly once.
+    pub(crate) fn abort_task<T: Runnable + ?Sized>(&self, task: &T, refusal: Refusal) {
+        let aborted = task.abort(refusal);
         if aborted && refusal != Refusal::Cancelled {
             // A started async task is abandoned instead, and counted so by
             // the task itself (`count_abandoned`).
-            if job.lifecycle() != Some(Lifecycle::Abandoned) {
+            if task.snapshot().lifecycle() != Lifecycle::Abandoned {
                 self.count_refused(refusal);
             }
-        } else if job.tally_cancelled() {
+        } else if task.tally_cancelled() {
             self.cancelled.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -727,7 +739,8 @@ impl Registry {
         // Started tasks among them are abandoned by `abort`: none is left.
         let started = self.drain_queues(leftover);
         debug_assert!(started.is_empty());
-        self.async_tasks.resolve_all(leftover);
+        self.async_tasks
+            .resolve_all(|task| self.abort_task(task, leftover));
     }
 
     /// After a submitter queued a job from outside the pool: if the pool

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::core::CoreRef;
 use super::run_ctx::RunCtx;
-use super::state::{self, Lifecycle};
+use super::state;
 use crate::error::Refusal;
 use crate::join::fork::ForkRef;
 use crate::stats::Ran;
@@ -111,14 +111,6 @@ impl Job {
         match self {
             Job::Task(task) => task.snapshot().is_queued(),
             Job::Fork(_) => true,
-        }
-    }
-
-    /// The task's lifecycle, if it is a heap task.
-    pub(crate) fn lifecycle(&self) -> Option<Lifecycle> {
-        match self {
-            Job::Task(task) => Some(task.snapshot().lifecycle()),
-            Job::Fork(_) => None,
         }
     }
 
