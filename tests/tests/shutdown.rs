@@ -164,3 +164,120 @@ fn a_task_queued_while_the_last_worker_retires_runs_before_shutdown_returns() {
         }
     });
 }
+
+/// Wakes itself `left` times before it is ready (an async task that goes
+/// back to the queue between polls).
+struct SelfWaking {
+    left: u32,
+}
+
+impl std::future::Future for SelfWaking {
+    type Output = u32;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u32> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(1);
+        }
+        self.left -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// Submissions of every kind (plain, named, async that wakes itself, async
+/// woken from another thread) from two threads, straddling a
+/// `shutdown(true)` on pools with and without keep-alive and a queue bound:
+/// every handle a submitter held when `shutdown(true)` returned is done
+/// (`shutdown(wait)` joins all accepted work), and after the submitters stop,
+/// `stats()` agrees with the handles. The model test once saw
+/// "shutdown(true) returned before task N was done"; this aims at that
+/// window with nothing else going on.
+#[test]
+fn every_handle_held_when_a_waiting_shutdown_returns_is_done() {
+    use executor::Outcome;
+    use std::sync::Mutex;
+
+    for round in 0..support::stress_size(200, 5_000) {
+        within(HANG, "submits straddling shutdown(true)", move || {
+            let mut builder = executor::ThreadPoolExecutor::builder().max_workers(1 + round % 3);
+            if round % 4 == 1 {
+                builder = builder.min_workers(0).keep_alive(Duration::from_micros(50));
+            }
+            if round % 5 == 2 {
+                builder = builder.queue_capacity(1_000_000);
+            }
+            let pool = Arc::new(builder.build().unwrap());
+            let held: Arc<Mutex<Vec<executor::TaskHandle<u32>>>> = Arc::default();
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let submitters: Vec<_> = (0..2)
+                .map(|who| {
+                    let (pool, held, stop) = (pool.clone(), held.clone(), stop.clone());
+                    thread::spawn(move || {
+                        let mut wakers = Vec::new();
+                        let mut i = 0u32;
+                        while !stop.load(Ordering::SeqCst) && i < 20_000 {
+                            i += 1;
+                            let h = match (i + who) % 4 {
+                                0 => pool.submit(|| 1),
+                                1 => pool.submit_named("straddle", || 1),
+                                2 => pool.spawn(SelfWaking { left: i % 3 }),
+                                _ => {
+                                    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+                                    wakers.push(tx);
+                                    pool.spawn(async move { rx.await.unwrap_or(1) })
+                                }
+                            };
+                            held.lock().unwrap().push(h);
+                            if pool.is_shutdown() {
+                                // A dropped sender wakes its task: the
+                                // waiting shutdown needs them to finish.
+                                wakers.clear();
+                            } else if wakers.len() > 2 {
+                                let _ = wakers.remove(0).send(1);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            while held.lock().unwrap().len() < (round % 7) * 3 {
+                thread::yield_now();
+            }
+            pool.shutdown(true);
+            {
+                let held = held.lock().unwrap();
+                for (i, h) in held.iter().enumerate() {
+                    assert!(
+                        h.done(),
+                        "round {round}: handle {i} of {} ({h:?}) pends after shutdown(true) returned; {:?}",
+                        held.len(),
+                        pool.stats()
+                    );
+                }
+            }
+            stop.store(true, Ordering::SeqCst);
+            for s in submitters {
+                s.join().unwrap();
+            }
+            let held = std::mem::take(&mut *held.lock().unwrap());
+            let mut seen = [0u64; 3];
+            for h in &held {
+                assert!(h.done(), "round {round}: {h:?} pends after the last submit");
+                match h.outcome().unwrap() {
+                    Outcome::Completed => seen[0] += 1,
+                    Outcome::Rejected => seen[1] += 1,
+                    _ => seen[2] += 1,
+                }
+            }
+            let s = pool.stats();
+            assert_eq!(
+                [s.tasks_submitted, s.tasks_completed, s.tasks_rejected],
+                [held.len() as u64, seen[0], seen[1]],
+                "round {round}: {s:?}"
+            );
+            assert_eq!(seen[2], 0, "round {round}: only completed or rejected");
+        });
+    }
+}
