@@ -269,11 +269,17 @@ impl ThreadPoolExecutor {
 
     /// Stops accepting tasks from outside the pool. With `wait`, returns once
     /// every queued and running task has finished and every worker thread
-    /// has exited; that holds for every caller, also when several threads
-    /// call at once (as Python's second `shutdown(wait=True)` joins too).
-    /// Idempotent; callable from a task of this very pool: that call joins
-    /// the other workers it finds, but cannot wait for its own task, so it
-    /// waits for no other caller either. Python's `shutdown(wait)`.
+    /// has exited (and the timer thread too, having resolved the delayed
+    /// tasks still waiting: `stats()` is final then); that holds for every
+    /// caller, also when several threads call at once (as Python's second
+    /// `shutdown(wait=True)` joins too). Python's `shutdown(wait)`.
+    ///
+    /// Idempotent, and callable from a task of this very pool (or a done
+    /// callback). Such a call cannot wait for its own task, nor for other
+    /// tasks of the pool inside the same call (they wait for it in turn):
+    /// it returns once every other worker has exited or is in such a call,
+    /// and waits for no other caller. Where Python would deadlock or raise,
+    /// every one of these calls returns.
     ///
     /// Unlike Python, tasks already running may still submit subtasks while
     /// the pool drains (so a fork-join computation in flight completes);

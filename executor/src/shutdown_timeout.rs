@@ -323,10 +323,11 @@ impl ThreadPoolExecutor {
         let deadline = Deadline::after(timeout);
         let registry = &self.registry;
         registry.shutdown(false, cancel_futures);
-        // The workers exit once nothing is left; look for that in short
-        // timed parks, so the deadline is kept to within one park.
+        // The workers exit once nothing is left, and the timer thread once
+        // it resolved what it was firing; look for that in short timed
+        // parks, so the deadline is kept to within one park.
         let mut step = Duration::from_micros(20);
-        while registry.alive() > 0 {
+        while registry.alive() > 0 || registry.timer.is_running() {
             match deadline.remaining() {
                 Some(left) if left.is_zero() => return self.give_up(),
                 Some(left) => park_timeout(left.min(step)),
@@ -334,7 +335,8 @@ impl ThreadPoolExecutor {
             }
             step = (step * 2).min(Duration::from_millis(1));
         }
-        // Every worker is gone: joining them is immediate.
+        // Every worker and the timer thread are gone: joining them is
+        // immediate.
         registry.shutdown(true, cancel_futures);
         ShutdownReport {
             terminated: true,

@@ -114,6 +114,58 @@ fn waiting_shutdowns_from_a_task_and_from_outside_together() {
     assert_eq!(seen, (TASKS, 0));
 }
 
+/// Tasks on every worker shut their own pool down with `wait`, all at
+/// once, while more tasks are queued. None can wait for the others (each is
+/// inside a task that only ends after its call returns): each call returns
+/// once every worker that is not itself in such a call has finished, so
+/// they do not wait for each other in a circle, and every queued task still
+/// runs. Each call joined the other worker's thread, and the two waited for
+/// each other forever, before a worker's call learned to skip workers that
+/// are waiting in a shutdown of their own.
+#[test]
+fn tasks_on_every_worker_shutting_their_pool_down_with_wait_at_once() {
+    const WORKERS: usize = 3;
+    const QUEUED: usize = 30;
+    let pool = Arc::new(support::pool(WORKERS));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let all_running = Arc::new(std::sync::Barrier::new(WORKERS));
+    let shutters: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (pool, all_running, finished) =
+                (pool.clone(), all_running.clone(), finished.clone());
+            pool.clone().submit(move || {
+                all_running.wait();
+                pool.shutdown(true);
+                finished.fetch_add(1, Ordering::SeqCst);
+                pool.is_shutdown()
+            })
+        })
+        .collect();
+    let queued: Vec<_> = (0..QUEUED)
+        .map(|_| {
+            let finished = finished.clone();
+            pool.submit(move || {
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    let shut = within(
+        HANG,
+        "every worker's task shutting the pool down",
+        move || {
+            shutters
+                .into_iter()
+                .map(|h| h.result().unwrap())
+                .collect::<Vec<_>>()
+        },
+    );
+    assert_eq!(shut, [true; WORKERS]);
+    pool.shutdown(true);
+    assert_eq!(finished.load(Ordering::SeqCst), WORKERS + QUEUED);
+    assert!(queued.into_iter().all(|h| h.result().is_ok()));
+    assert_eq!(pool.stats().workers_alive, 0);
+}
+
 /// A task queued while the pool's only worker is retiring (its keep-alive
 /// passed: it no longer counts as alive, but still holds its slot until its
 /// `on_thread_stop` hook returns) runs, also when a shutdown comes inside

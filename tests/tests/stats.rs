@@ -248,3 +248,118 @@ fn spawns_racing_a_shutdown_are_each_counted_once() {
         }
     });
 }
+
+/// What the straddle test needs of a handle, whatever its output type.
+trait Seen: Send {
+    fn wait(&self);
+    fn outcome(&self) -> Option<executor::Outcome>;
+}
+
+impl<T: Send> Seen for executor::TaskHandle<T> {
+    fn wait(&self) {
+        executor::TaskHandle::wait(self)
+    }
+    fn outcome(&self) -> Option<executor::Outcome> {
+        executor::TaskHandle::outcome(self)
+    }
+}
+
+/// Every way to submit (plain, async, delayed, through a limited and a
+/// rate-limited view, with a token, in a group), from two threads, across
+/// a shutdown of every flavour (waiting or not, cancelling or not, with a
+/// deadline): each handle resolves, and `stats()` counts each task exactly
+/// once, as the outcome its handle shows.
+#[test]
+fn every_kind_of_submission_racing_a_shutdown_is_counted_once() {
+    use executor::{GroupPolicy, Outcome};
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Mutex;
+
+    for round in 0..support::stress_size(150, 3_000) {
+        within(
+            HANG,
+            "every kind of submission racing a shutdown",
+            move || {
+                let pool = Arc::new(support::pool(1 + round % 2));
+                let view = Arc::new(pool.limited(1 + round % 2));
+                let rated = Arc::new(pool.rate_limited(1_000, Duration::from_millis(1)));
+                let held: Arc<Mutex<Vec<Box<dyn Seen>>>> = Arc::default();
+                let stop = Arc::new(AtomicBool::new(false));
+                let submitters: Vec<_> = (0..2)
+                    .map(|who| {
+                        let (pool, view, rated) = (pool.clone(), view.clone(), rated.clone());
+                        let (held, stop) = (held.clone(), stop.clone());
+                        std::thread::spawn(move || {
+                            let mut i = who;
+                            while !stop.load(SeqCst) && i < 4_000 {
+                                i += 1;
+                                let mut new: Vec<Box<dyn Seen>> = Vec::new();
+                                match i % 8 {
+                                    0 => new.push(Box::new(pool.submit(|| 1))),
+                                    1 => new.push(Box::new(pool.spawn(SelfWaking { left: i % 3 }))),
+                                    2 => new.push(Box::new(pool.submit_after(
+                                        Duration::from_micros(u64::from(i % 50)),
+                                        || 1,
+                                    ))),
+                                    3 => new.push(Box::new(view.submit(|| 1))),
+                                    4 => new.push(Box::new(view.spawn(SelfWaking { left: i % 2 }))),
+                                    5 => new.push(Box::new(rated.submit(|| 1))),
+                                    6 => new.push(Box::new(
+                                        pool.submit_with_token(|t| u32::from(!t.is_cancelled())),
+                                    )),
+                                    _ => {
+                                        let mut group = pool.group::<u32, ()>(GroupPolicy::All);
+                                        group.submit(|| Ok(1));
+                                        group.submit(|| Ok(2));
+                                        for h in group.into_handles() {
+                                            new.push(Box::new(h));
+                                        }
+                                    }
+                                }
+                                held.lock().unwrap().extend(new);
+                            }
+                        })
+                    })
+                    .collect();
+                while held.lock().unwrap().len() < (round % 5) * 4 {
+                    std::thread::yield_now();
+                }
+                match round % 5 {
+                    0 => pool.shutdown(true),
+                    1 => pool.shutdown(false),
+                    2 => pool.shutdown_with(true, true),
+                    3 => pool.shutdown_with(false, true),
+                    _ => drop(pool.shutdown_timeout(Duration::from_micros(200))),
+                }
+                stop.store(true, SeqCst);
+                for s in submitters {
+                    s.join().unwrap();
+                }
+                pool.shutdown(true);
+                let held = std::mem::take(&mut *held.lock().unwrap());
+                let mut seen = [0u64; 6];
+                for h in &held {
+                    h.wait();
+                    let i = match h.outcome().unwrap() {
+                        Outcome::Abandoned => 0,
+                        Outcome::Completed => 1,
+                        Outcome::Panicked => 2,
+                        Outcome::Cancelled => 3,
+                        Outcome::Rejected => 4,
+                        Outcome::Broken => 5,
+                    };
+                    seen[i] += 1;
+                }
+                let s = pool.stats();
+                assert_eq!(seen[0], s.tasks_abandoned, "round {round}: {s:?}");
+                seen[0] = held.len() as u64;
+                assert_eq!(balance(&s), seen, "round {round}: {s:?}");
+                assert_eq!(
+                    (s.tasks_queued, s.tasks_running, s.tasks_delayed),
+                    (0, 0, 0),
+                    "round {round}: {s:?}"
+                );
+            },
+        );
+    }
+}

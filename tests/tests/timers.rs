@@ -285,3 +285,50 @@ fn pending_timers_use_no_cpu() {
     assert_eq!(pool.stats().tasks_delayed, 1_001);
     drop(handles);
 }
+
+/// `shutdown(true)` waits for the timer thread to finish resolving what it
+/// was firing, but a done callback that the timer thread itself runs (a
+/// delayed task cancelled as it fires into a closing pool) and that shuts
+/// the pool down must not wait for its own thread; nor must the last
+/// reference to the pool, dropped there. Callbacks on every thread shut
+/// the pool down, racing the test's own `shutdown(true)`: no hang, and
+/// every task is counted once.
+#[test]
+fn done_callbacks_that_shut_the_pool_down_never_wait_for_their_own_thread() {
+    let on_timer = Arc::new(AtomicUsize::new(0));
+    for round in 0..support::stress_size(1_000, 10_000) {
+        let on_timer = on_timer.clone();
+        within(HANG, "callbacks shutting the pool down", move || {
+            let pool = Arc::new(pool(1 + round % 2));
+            let handles: Vec<_> = (0..20u64)
+                .map(|i| {
+                    let h = pool.submit_after(Duration::from_micros(i * 5), move || i);
+                    let (p, on_timer) = (pool.clone(), on_timer.clone());
+                    h.add_done_callback(move |_| {
+                        let name = std::thread::current().name().map(str::to_owned);
+                        if name.is_some_and(|n| n.ends_with("-timer")) {
+                            on_timer.fetch_add(1, Ordering::Relaxed);
+                        }
+                        p.shutdown(true);
+                        drop(p); // possibly the last reference, on this thread
+                    });
+                    h
+                })
+                .collect();
+            std::thread::sleep(Duration::from_micros(20 * (round % 4) as u64));
+            pool.shutdown(true);
+            let s = pool.stats();
+            let done: u64 = [s.tasks_completed, s.tasks_cancelled].iter().sum();
+            assert_eq!((s.tasks_submitted, done), (20, 20), "round {round}: {s:?}");
+            for h in handles {
+                assert!(matches!(h.result(), Ok(_) | Err(TaskError::Cancelled)));
+            }
+        });
+    }
+    // Not asserted (it depends on timing): how often the timer thread was
+    // the one to run a callback, i.e. how often the guarded path ran.
+    eprintln!(
+        "callbacks run on the timer thread: {}",
+        on_timer.load(Ordering::Relaxed)
+    );
+}

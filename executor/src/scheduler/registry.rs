@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, OnceLock};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
@@ -72,6 +72,10 @@ impl Slot {
 /// exiting and shutting down take.
 struct Threads {
     handles: Vec<Option<JoinHandle<()>>>,
+    /// Workers inside `join_workers` (tasks shutting their own pool down
+    /// with `wait`): another worker there must not join them, or two such
+    /// tasks would wait for each other forever.
+    waiting_workers: Vec<ThreadId>,
     /// Per slot: a thread holds it now.
     occupied: Vec<bool>,
 }
@@ -140,6 +144,7 @@ impl Registry {
             threads: Mutex::new(Threads {
                 handles: (0..slots_n).map(|_| None).collect(),
                 occupied: vec![false; slots_n],
+                waiting_workers: Vec::new(),
             }),
             started: AtomicU64::new(0),
             retired: AtomicU64::new(0),
@@ -497,6 +502,12 @@ impl Registry {
         if wait {
             self.join_workers();
             self.terminate();
+            // A task of this pool that shuts it down must not wait for the
+            // timer thread: that thread may be the one waiting for this
+            // worker (a done callback it ran shut the pool down).
+            if !worker::is_worker_of(self) {
+                self.timer.wait_stopped();
+            }
         }
     }
 
@@ -512,19 +523,40 @@ impl Registry {
     /// so a later round sees it).
     ///
     /// A worker of this pool (a task shutting its own pool down) cannot
-    /// wait for itself, nor for a caller that is joining its thread: it
-    /// joins the other threads it finds, leaves its own handle in place for
-    /// the others to join, and never waits for another caller.
+    /// wait for itself, nor for a caller that is joining its thread, nor
+    /// for another worker in this same call: it joins the other threads it
+    /// finds, leaves its own handle (and those of the workers already
+    /// waiting here) in place for the others to join, and never waits for
+    /// another caller. A worker only joins workers that entered after it
+    /// (or never), so such waits never form a circle.
     fn join_workers(self: &Arc<Self>) {
         let me = std::thread::current().id();
         let on_worker = worker::is_worker_of(self);
+        if on_worker {
+            lock(&self.threads).waiting_workers.push(me);
+        }
+        self.join_workers_as(me, on_worker);
+        if on_worker {
+            lock(&self.threads).waiting_workers.retain(|&id| id != me);
+        }
+    }
+
+    fn join_workers_as(self: &Arc<Self>, me: ThreadId, on_worker: bool) {
         loop {
             let handles: Vec<JoinHandle<()>> = {
                 let mut threads = lock(&self.threads);
-                let handles: Vec<_> = threads
-                    .handles
+                let Threads {
+                    handles,
+                    waiting_workers,
+                    ..
+                } = &mut *threads;
+                let joinable = |h: &JoinHandle<()>| {
+                    let id = h.thread().id();
+                    id != me && !(on_worker && waiting_workers.contains(&id))
+                };
+                let handles: Vec<_> = handles
                     .iter_mut()
-                    .filter(|h| h.as_ref().is_some_and(|h| h.thread().id() != me))
+                    .filter(|h| h.as_ref().is_some_and(joinable))
                     .filter_map(Option::take)
                     .collect();
                 // Under the `threads` lock: another caller sees either the

@@ -40,13 +40,18 @@ pub(crate) struct Timer {
     state: std::sync::Mutex<State>,
     /// The timer thread waits here for the earliest due time or a change.
     wake: Condvar,
+    /// `shutdown(wait)` waits here for the timer thread to stop.
+    stopped: Condvar,
 }
 
 #[derive(Debug, Default)]
 struct State {
     queue: TimerQueue,
-    /// The timer thread was started.
+    /// The timer thread is running: started on the first timer, until it
+    /// returns after the timer closed.
     thread: bool,
+    /// That thread, once started: it must not wait for itself.
+    thread_id: Option<std::thread::ThreadId>,
     /// Closed by shutdown (`Cancelled`) or a broken pool (`Broken`): what
     /// later entries resolve to at once.
     closed: Option<Refusal>,
@@ -85,14 +90,17 @@ impl Timer {
             let spawned = std::thread::Builder::new()
                 .name(name)
                 .spawn(move || run(&for_thread));
-            if let Err(e) = spawned {
-                // Without its thread the timer cannot fire: refuse what it holds.
-                state.thread = false;
-                let jobs = state.queue.drain();
-                drop(state);
-                eprintln!("executor: could not start the timer thread: {e}");
-                for job in jobs {
-                    registry.abort(&job, Refusal::Rejected);
+            match spawned {
+                Ok(thread) => state.thread_id = Some(thread.thread().id()),
+                Err(e) => {
+                    // Without its thread the timer cannot fire: refuse what it holds.
+                    state.thread = false;
+                    let jobs = state.queue.drain();
+                    drop(state);
+                    eprintln!("executor: could not start the timer thread: {e}");
+                    for job in jobs {
+                        registry.abort(&job, Refusal::Rejected);
+                    }
                 }
             }
         } else if earliest {
@@ -119,6 +127,33 @@ impl Timer {
         }
     }
 
+    /// After `close`: returns once the timer thread has stopped, so that
+    /// the entries it was firing when the timer closed are resolved and
+    /// counted (`shutdown(wait)` promises a settled pool). Returns at once
+    /// on the timer thread itself (a done callback it ran shuts the pool
+    /// down) and when no thread was started.
+    pub(crate) fn wait_stopped(&self) {
+        let state = lock_std(&self.state);
+        debug_assert!(
+            state.closed.is_some(),
+            "the timer thread stops only once closed"
+        );
+        if state.thread_id == Some(std::thread::current().id()) {
+            return;
+        }
+        drop(
+            self.stopped
+                .wait_while(state, |s| s.thread)
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+    }
+
+    /// The timer thread is still running (firing, or not yet told of
+    /// the close).
+    pub(crate) fn is_running(&self) -> bool {
+        lock_std(&self.state).thread
+    }
+
     /// Entries waiting for their due time, for `stats()`.
     pub(crate) fn pending(&self) -> usize {
         lock_std(&self.state).queue.len()
@@ -129,9 +164,13 @@ impl Timer {
 /// until the timer is closed.
 fn run(registry: &Arc<Registry>) {
     let timer = &registry.timer;
+    let _stopped = Stopped(timer);
     let mut state = lock_std(&timer.state);
     loop {
         if state.closed.is_some() {
+            // Every entry this thread took is resolved by now (it fires
+            // them outside the lock and checks here again after): `_stopped`
+            // tells the waiting shutdowns.
             return;
         }
         let now = Instant::now();
@@ -156,6 +195,17 @@ fn run(registry: &Arc<Registry>) {
                     .0
             }
         };
+    }
+}
+
+/// Marks the timer thread stopped when it returns (or, should it ever,
+/// unwinds), and wakes `wait_stopped`.
+struct Stopped<'a>(&'a Timer);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        lock_std(&self.0.state).thread = false;
+        self.0.stopped.notify_all();
     }
 }
 
