@@ -264,8 +264,9 @@ impl<T: Send> Seen for executor::TaskHandle<T> {
     }
 }
 
-/// Every way to submit (plain, async, delayed, through a limited and a
-/// rate-limited view, with a token, in a group), from two threads, across
+/// Every way to submit (plain, async, delayed, periodic, through a limited
+/// and a rate-limited view, with a token, in groups that run to the end or
+/// stop at the first failure), from two threads, across
 /// a shutdown of every flavour (waiting or not, cancelling or not, with a
 /// deadline): each handle resolves, and `stats()` counts each task exactly
 /// once, as the outcome its handle shows.
@@ -294,7 +295,7 @@ fn every_kind_of_submission_racing_a_shutdown_is_counted_once() {
                             while !stop.load(SeqCst) && i < 4_000 {
                                 i += 1;
                                 let mut new: Vec<Box<dyn Seen>> = Vec::new();
-                                match i % 8 {
+                                match i % 11 {
                                     0 => new.push(Box::new(pool.submit(|| 1))),
                                     1 => new.push(Box::new(pool.spawn(SelfWaking { left: i % 3 }))),
                                     2 => new.push(Box::new(pool.submit_after(
@@ -307,6 +308,31 @@ fn every_kind_of_submission_racing_a_shutdown_is_counted_once() {
                                     6 => new.push(Box::new(
                                         pool.submit_with_token(|t| u32::from(!t.is_cancelled())),
                                     )),
+                                    7 => new.push(Box::new(pool.schedule_at_fixed_rate(
+                                        Duration::ZERO,
+                                        Duration::from_micros(50),
+                                        || {},
+                                    ))),
+                                    8 => new.push(Box::new(pool.schedule_with_fixed_delay(
+                                        Duration::from_micros(10),
+                                        Duration::from_micros(30),
+                                        || {},
+                                    ))),
+                                    9 => {
+                                        // A failure stops the siblings: cancelled if
+                                        // queued, told through the token if started.
+                                        let mut group =
+                                            pool.group::<u32, ()>(GroupPolicy::FirstError);
+                                        group.submit(|| Err(()));
+                                        group.submit_with_token(|t| {
+                                            t.wait_timeout(Duration::from_millis(1));
+                                            Ok(1)
+                                        });
+                                        group.submit(|| Ok(2));
+                                        for h in group.into_handles() {
+                                            new.push(Box::new(h));
+                                        }
+                                    }
                                     _ => {
                                         let mut group = pool.group::<u32, ()>(GroupPolicy::All);
                                         group.submit(|| Ok(1));
