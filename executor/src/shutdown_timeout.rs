@@ -327,7 +327,7 @@ impl ThreadPoolExecutor {
         // it resolved what it was firing; look for that in short timed
         // parks, so the deadline is kept to within one park.
         let mut step = Duration::from_micros(20);
-        while registry.alive() > 0 || registry.timer.is_running() {
+        while registry.alive() > 0 || registry.timer.is_running_elsewhere() {
             match deadline.remaining() {
                 Some(left) if left.is_zero() => return self.give_up(),
                 Some(left) => park_timeout(left.min(step)),

@@ -149,9 +149,11 @@ impl Timer {
     }
 
     /// The timer thread is still running (firing, or not yet told of
-    /// the close).
-    pub(crate) fn is_running(&self) -> bool {
-        lock_std(&self.state).thread
+    /// the close), and it is not the caller: what `wait_stopped` would
+    /// wait for, polled (by `shutdown_timeout`).
+    pub(crate) fn is_running_elsewhere(&self) -> bool {
+        let state = lock_std(&self.state);
+        state.thread && state.thread_id != Some(std::thread::current().id())
     }
 
     /// Entries waiting for their due time, for `stats()`.
