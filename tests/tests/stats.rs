@@ -266,7 +266,8 @@ impl<T: Send> Seen for executor::TaskHandle<T> {
 
 /// Every way to submit (plain, async, delayed, periodic, through a limited
 /// and a rate-limited view, with a token, in groups that run to the end or
-/// stop at the first failure), from two threads, across
+/// stop at the first failure), from two threads, into a pool that may break
+/// meanwhile (its initializer panics), across
 /// a shutdown of every flavour (waiting or not, cancelling or not, with a
 /// deadline): each handle resolves, and `stats()` counts each task exactly
 /// once, as the outcome its handle shows.
@@ -281,7 +282,15 @@ fn every_kind_of_submission_racing_a_shutdown_is_counted_once() {
             HANG,
             "every kind of submission racing a shutdown",
             move || {
-                let pool = Arc::new(support::pool(1 + round % 2));
+                let mut builder = ThreadPoolExecutor::builder().max_workers(1 + round % 2);
+                if round % 7 == 3 {
+                    // A pool that breaks while the submissions come in.
+                    builder = builder.initializer(|| {
+                        std::thread::sleep(Duration::from_micros(50));
+                        panic!("planned: the pool breaks");
+                    });
+                }
+                let pool = Arc::new(builder.build().unwrap());
                 let view = Arc::new(pool.limited(1 + round % 2));
                 let rated = Arc::new(pool.rate_limited(1_000, Duration::from_millis(1)));
                 let held: Arc<Mutex<Vec<Box<dyn Seen>>>> = Arc::default();
@@ -376,6 +385,7 @@ fn every_kind_of_submission_racing_a_shutdown_is_counted_once() {
                     };
                     seen[i] += 1;
                 }
+                assert_eq!(pool.is_broken(), round % 7 == 3, "round {round}");
                 let s = pool.stats();
                 assert_eq!(seen[0], s.tasks_abandoned, "round {round}: {s:?}");
                 seen[0] = held.len() as u64;
