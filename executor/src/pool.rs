@@ -275,11 +275,13 @@ impl ThreadPoolExecutor {
     /// `shutdown(wait=True)` joins too). Python's `shutdown(wait)`.
     ///
     /// Idempotent, and callable from a task of this very pool (or a done
-    /// callback). Such a call cannot wait for its own task, nor for other
-    /// tasks of the pool inside the same call (they wait for it in turn):
-    /// it returns once every other worker has exited or is in such a call,
-    /// and waits for no other caller. Where Python would deadlock or raise,
-    /// every one of these calls returns.
+    /// callback run by one). Such a call cannot wait for its own task, nor
+    /// for tasks that may be waiting for it: tasks blocked in a wait of the
+    /// pool, parked async tasks, other tasks in the same call. It returns
+    /// once nothing is queued and every other worker has exited or waits
+    /// so, and it waits for no other caller. Where Python would deadlock,
+    /// these calls return; the call from outside, or the pool's `Drop`,
+    /// still waits for everything.
     ///
     /// Unlike Python, tasks already running may still submit subtasks while
     /// the pool drains (so a fork-join computation in flight completes);

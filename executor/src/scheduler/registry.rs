@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, OnceLock};
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_deque::{Injector, Stealer, Worker};
@@ -72,10 +72,6 @@ impl Slot {
 /// exiting and shutting down take.
 struct Threads {
     handles: Vec<Option<JoinHandle<()>>>,
-    /// Workers inside `join_workers` (tasks shutting their own pool down
-    /// with `wait`): another worker there must not join them, or two such
-    /// tasks would wait for each other forever.
-    waiting_workers: Vec<ThreadId>,
     /// Per slot: a thread holds it now.
     occupied: Vec<bool>,
 }
@@ -94,6 +90,9 @@ pub(crate) struct Registry {
     /// Workers blocked in a wait for a task they cannot run (see
     /// `begin_blocking`): alive, but not running tasks.
     blocked: AtomicUsize,
+    /// Tasks inside `shutdown(wait)` of this pool (see
+    /// `wait_workers_from_a_task`): alive, but waiting for the others.
+    shutting_down_from_tasks: AtomicUsize,
     /// One past the highest slot a thread holds: searches and re-checks look
     /// at the deques below it (the others are empty). Written under `threads`.
     scan_bound: AtomicUsize,
@@ -140,11 +139,11 @@ impl Registry {
             state: AtomicPoolState::new(),
             alive: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
+            shutting_down_from_tasks: AtomicUsize::new(0),
             scan_bound: AtomicUsize::new(0),
             threads: Mutex::new(Threads {
                 handles: (0..slots_n).map(|_| None).collect(),
                 occupied: vec![false; slots_n],
-                waiting_workers: Vec::new(),
             }),
             started: AtomicU64::new(0),
             retired: AtomicU64::new(0),
@@ -522,41 +521,20 @@ impl Registry {
     /// thread is registered under the lock by a thread that is still alive,
     /// so a later round sees it).
     ///
-    /// A worker of this pool (a task shutting its own pool down) cannot
-    /// wait for itself, nor for a caller that is joining its thread, nor
-    /// for another worker in this same call: it joins the other threads it
-    /// finds, leaves its own handle (and those of the workers already
-    /// waiting here) in place for the others to join, and never waits for
-    /// another caller. A worker only joins workers that entered after it
-    /// (or never), so such waits never form a circle.
+    /// A task shutting its own pool down waits differently, see
+    /// `wait_workers_from_a_task`.
     fn join_workers(self: &Arc<Self>) {
+        if worker::is_worker_of(self) {
+            return self.wait_workers_from_a_task();
+        }
         let me = std::thread::current().id();
-        let on_worker = worker::is_worker_of(self);
-        if on_worker {
-            lock(&self.threads).waiting_workers.push(me);
-        }
-        self.join_workers_as(me, on_worker);
-        if on_worker {
-            lock(&self.threads).waiting_workers.retain(|&id| id != me);
-        }
-    }
-
-    fn join_workers_as(self: &Arc<Self>, me: ThreadId, on_worker: bool) {
         loop {
             let handles: Vec<JoinHandle<()>> = {
                 let mut threads = lock(&self.threads);
-                let Threads {
-                    handles,
-                    waiting_workers,
-                    ..
-                } = &mut *threads;
-                let joinable = |h: &JoinHandle<()>| {
-                    let id = h.thread().id();
-                    id != me && !(on_worker && waiting_workers.contains(&id))
-                };
-                let handles: Vec<_> = handles
+                let handles: Vec<_> = threads
+                    .handles
                     .iter_mut()
-                    .filter(|h| h.as_ref().is_some_and(joinable))
+                    .filter(|h| h.as_ref().is_some_and(|h| h.thread().id() != me))
                     .filter_map(Option::take)
                     .collect();
                 // Under the `threads` lock: another caller sees either the
@@ -564,7 +542,7 @@ impl Registry {
                 let mut joining = lock_std(&self.joining.0);
                 if handles.is_empty() {
                     drop(threads);
-                    if on_worker || *joining == 0 {
+                    if *joining == 0 {
                         return;
                     }
                     // Holding `joining` from the check to the wait: the
@@ -589,6 +567,36 @@ impl Registry {
                 self.joining.1.notify_all();
             }
         }
+    }
+
+    /// `shutdown(wait)` called by a task of this pool. Its own task runs
+    /// on until it returns, so it cannot wait for every worker to exit;
+    /// nor for a worker blocked in a wait of the pool, or kept asleep for a
+    /// parked async task (either may be waiting for this very task), nor
+    /// for another task in this same call (it may wait for this one in
+    /// turn). So it waits, in short timed parks, until every other worker
+    /// has exited, is blocked in a wait, is in this call, or sleeps with
+    /// nothing queued: the pool has nothing left to run but tasks that
+    /// wait (or work that only a waiting worker can take, once it returns). It joins no thread (a joined worker could start waiting for
+    /// this task after the join began); the handles stay for an outside
+    /// caller, or are dropped with the pool.
+    fn wait_workers_from_a_task(&self) {
+        self.shutting_down_from_tasks.fetch_add(1, Ordering::SeqCst);
+        let mut step = Duration::from_micros(20);
+        loop {
+            let alive = self.alive.load(Ordering::SeqCst);
+            let waiting = self.blocked.load(Ordering::SeqCst)
+                + self.shutting_down_from_tasks.load(Ordering::SeqCst);
+            let sleeping = self.sleep.counts().sleeping();
+            // Every worker waits: queued work (if any) waits for one of
+            // them to return. Or the rest sleep with nothing to run.
+            if alive <= waiting || (alive <= waiting + sleeping && !self.has_work()) {
+                break;
+            }
+            std::thread::park_timeout(step);
+            step = (step * 2).min(Duration::from_millis(1));
+        }
+        self.shutting_down_from_tasks.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// A worker's initializer panicked: the pool is broken. Every queued
