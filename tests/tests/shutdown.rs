@@ -117,11 +117,10 @@ fn waiting_shutdowns_from_a_task_and_from_outside_together() {
 /// Tasks on every worker shut their own pool down with `wait`, all at
 /// once, while more tasks are queued. None can wait for the others (each is
 /// inside a task that only ends after its call returns): each call returns
-/// once every worker that is not itself in such a call has finished, so
-/// they do not wait for each other in a circle, and every queued task still
-/// runs. Each call joined the other worker's thread, and the two waited for
-/// each other forever, before a worker's call learned to skip workers that
-/// are waiting in a shutdown of their own.
+/// once every other worker is in such a call too (or done), so they do not
+/// wait for each other in a circle, and every queued task still runs. Each
+/// call used to join the other workers' threads, and two of them waited
+/// for each other forever.
 #[test]
 fn tasks_on_every_worker_shutting_their_pool_down_with_wait_at_once() {
     const WORKERS: usize = 3;
