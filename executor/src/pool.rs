@@ -278,10 +278,10 @@ impl ThreadPoolExecutor {
     /// callback run by one). Such a call cannot wait for its own task, nor
     /// for tasks that may be waiting for it: tasks blocked in a wait of the
     /// pool, parked async tasks, other tasks in the same call. It returns
-    /// once nothing is queued and every other worker has exited or waits
-    /// so, and it waits for no other caller. Where Python would deadlock,
-    /// these calls return; the call from outside, or the pool's `Drop`,
-    /// still waits for everything.
+    /// once every other worker has exited, waits so, or sleeps with nothing
+    /// queued, and it waits for no other caller. Where Python would
+    /// deadlock, these calls return; the call from outside, or the pool's
+    /// `Drop`, still waits for everything.
     ///
     /// Unlike Python, tasks already running may still submit subtasks while
     /// the pool drains (so a fork-join computation in flight completes);

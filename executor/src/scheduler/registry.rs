@@ -502,8 +502,8 @@ impl Registry {
             self.join_workers();
             self.terminate();
             // A task of this pool that shuts it down must not wait for the
-            // timer thread: that thread may be the one waiting for this
-            // worker (a done callback it ran shut the pool down).
+            // timer thread: that thread may be joining this worker (a done
+            // callback it ran shut the pool down).
             if !worker::is_worker_of(self) {
                 self.timer.wait_stopped();
             }
@@ -577,9 +577,10 @@ impl Registry {
     /// turn). So it waits, in short timed parks, until every other worker
     /// has exited, is blocked in a wait, is in this call, or sleeps with
     /// nothing queued: the pool has nothing left to run but tasks that
-    /// wait (or work that only a waiting worker can take, once it returns). It joins no thread (a joined worker could start waiting for
-    /// this task after the join began); the handles stay for an outside
-    /// caller, or are dropped with the pool.
+    /// wait (or work that only a waiting worker can take, once it
+    /// returns). It joins no thread (a joined worker could start waiting
+    /// for this task after the join began); the handles stay for an
+    /// outside caller, or are dropped with the pool.
     fn wait_workers_from_a_task(&self) {
         self.shutting_down_from_tasks.fetch_add(1, Ordering::SeqCst);
         let mut step = Duration::from_micros(20);
