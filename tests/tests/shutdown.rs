@@ -165,68 +165,73 @@ fn tasks_on_every_worker_shutting_their_pool_down_with_wait_at_once() {
     assert_eq!(pool.stats().workers_alive, 0);
 }
 
-/// A task waits for a sibling (blocked in `result()`, on its worker) while
-/// that sibling shuts the pool down with `wait`. The waiter cannot finish
-/// before the sibling does, so the sibling's call must not wait for it:
-/// a call from a task skips workers blocked in a wait of the pool.
-#[test]
-fn a_task_shutting_its_pool_down_does_not_wait_for_a_task_waiting_for_it() {
+/// A task shuts its pool down with `wait` while a sibling waits for it:
+/// the sibling cannot finish before the task does, so the task's call must
+/// not wait for it. `awaiter` starts the sibling (it gets the task's handle
+/// and says on `started` that it runs); the task calls `shutdown` once
+/// `waits(stats)` shows the sibling waiting. The sibling returns 6 times
+/// the task's 7.
+fn shut_down_from_a_task_a_sibling_waits_for(
+    what: &'static str,
+    waits: fn(&executor::Stats) -> bool,
+    awaiter: impl FnOnce(
+        &executor::ThreadPoolExecutor,
+        executor::TaskHandle<u32>,
+        std::sync::mpsc::Sender<()>,
+    ) -> executor::TaskHandle<u32>,
+) {
     let pool = Arc::new(support::pool(2));
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (started, rx) = std::sync::mpsc::channel::<()>();
     let shutter = {
         let p = pool.clone();
         pool.submit(move || {
             rx.recv().unwrap();
-            // The waiter is blocked on this very task now.
-            while p.stats().workers_blocked == 0 {
+            while !waits(&p.stats()) {
                 thread::yield_now();
             }
             p.shutdown(true);
             7
         })
     };
-    let waiter = pool.submit(move || {
-        tx.send(()).unwrap();
-        shutter.result().unwrap() * 6
-    });
-    let answer = within(
-        HANG,
-        "a shutdown from a task that another task waits for",
-        move || waiter.result(),
-    );
+    let sibling = awaiter(&pool, shutter, started);
+    let answer = within(HANG, what, move || sibling.result());
     assert_eq!(answer.unwrap(), 42);
     pool.shutdown(true);
     assert_eq!(pool.stats().workers_alive, 0);
 }
 
-/// The same with an async task awaiting the sibling's handle: parked on
-/// its waker, it keeps a worker (asleep) for its wake, and that worker
-/// must not hold the sibling's shutdown either.
+/// The sibling is blocked in `result()` on its worker (a wait of the pool).
+#[test]
+fn a_task_shutting_its_pool_down_does_not_wait_for_a_task_waiting_for_it() {
+    shut_down_from_a_task_a_sibling_waits_for(
+        "a shutdown from a task that another task waits for",
+        |s| s.workers_blocked > 0,
+        |pool, shutter, started| {
+            pool.submit(move || {
+                started.send(()).unwrap();
+                shutter.result().unwrap() * 6
+            })
+        },
+    );
+}
+
+/// The sibling is an async task awaiting the handle: parked on its waker,
+/// it keeps a worker (asleep) for its wake, and that worker must not hold
+/// the task's shutdown either.
 #[test]
 fn a_task_shutting_its_pool_down_does_not_wait_for_an_async_task_awaiting_it() {
-    let pool = Arc::new(support::pool(2));
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let shutter = {
-        let p = pool.clone();
-        pool.submit(move || {
-            rx.recv().unwrap();
-            p.shutdown(true);
-            7
-        })
-    };
-    let awaiter = pool.spawn(async move {
-        let parked = shutter;
-        tx.send(()).unwrap();
-        parked.await.unwrap() * 6
-    });
-    let answer = within(
-        HANG,
+    shut_down_from_a_task_a_sibling_waits_for(
         "a shutdown from a task that an async task awaits",
-        move || awaiter.result(),
+        // The awaiter's worker sleeps only once its poll returned Pending.
+        |s| s.workers_idle > 0,
+        |pool, shutter, started| {
+            pool.spawn(async move {
+                let awaited = shutter;
+                started.send(()).unwrap();
+                awaited.await.unwrap() * 6
+            })
+        },
     );
-    assert_eq!(answer.unwrap(), 42);
-    pool.shutdown(true);
-    assert_eq!(pool.stats().workers_alive, 0);
 }
 
 /// A task queued while the pool's only worker is retiring (its keep-alive
