@@ -193,6 +193,11 @@ fn shut_down_from_a_task_a_sibling_waits_for(
             7
         })
     };
+    // Running before the sibling starts: a waiter claims a task it waits
+    // for that is still queued, and would run it inline, on its own stack.
+    while !shutter.running() {
+        thread::yield_now();
+    }
     let sibling = awaiter(&pool, shutter, started);
     let answer = within(HANG, what, move || sibling.result());
     assert_eq!(answer.unwrap(), 42);
