@@ -239,6 +239,43 @@ fn a_task_shutting_its_pool_down_does_not_wait_for_an_async_task_awaiting_it() {
     );
 }
 
+/// Code on a worker thread outside any task (here its stop hook; also the
+/// done callbacks the last worker runs as it resolves what is left) shuts
+/// the pool down with `wait` while a caller from outside is joining that
+/// very thread. It must not wait for that caller (which waits for it): it
+/// returns, the thread exits, and the outside call returns too.
+#[test]
+fn a_worker_thread_shutting_its_pool_down_while_it_is_joined() {
+    use std::sync::OnceLock;
+    let pool_slot: Arc<OnceLock<Arc<executor::ThreadPoolExecutor>>> = Arc::default();
+    let hook_calls = Arc::new(AtomicUsize::new(0));
+    let pool = {
+        let (slot, calls) = (pool_slot.clone(), hook_calls.clone());
+        Arc::new(
+            executor::ThreadPoolExecutor::builder()
+                .max_workers(1)
+                .on_thread_stop(move || {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    if let Some(pool) = slot.get() {
+                        pool.shutdown(true);
+                    }
+                })
+                .build()
+                .unwrap(),
+        )
+    };
+    assert!(pool_slot.set(pool.clone()).is_ok());
+    assert_eq!(pool.submit(|| 5).result().unwrap(), 5);
+    let p = pool.clone();
+    within(
+        HANG,
+        "a stop hook shutting the pool down while joined",
+        move || p.shutdown(true),
+    );
+    assert_eq!(hook_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(pool.stats().workers_alive, 0);
+}
+
 /// A task queued while the pool's only worker is retiring (its keep-alive
 /// passed: it no longer counts as alive, but still holds its slot until its
 /// `on_thread_stop` hook returns) runs, also when a shutdown comes inside

@@ -501,10 +501,10 @@ impl Registry {
         if wait {
             self.join_workers();
             self.terminate();
-            // A task of this pool that shuts it down must not wait for the
-            // timer thread: that thread may be joining this worker (a done
-            // callback it ran shut the pool down).
-            if !worker::is_worker_of(self) {
+            // Nor may code on one of the pool's threads wait for the timer
+            // thread: that thread may be joining this one (a done callback
+            // it ran shut the pool down).
+            if !worker::is_thread_of(self) {
                 self.timer.wait_stopped();
             }
         }
@@ -522,10 +522,12 @@ impl Registry {
     /// so a later round sees it).
     ///
     /// A task shutting its own pool down waits differently, see
-    /// `wait_workers_from_a_task`.
+    /// `wait_workers_from_a_task`; so does any code on one of the pool's
+    /// threads (a hook, a done callback the last worker runs as it
+    /// resolves what is left): a caller may be joining that very thread.
     fn join_workers(self: &Arc<Self>) {
-        if worker::is_worker_of(self) {
-            return self.wait_workers_from_a_task();
+        if worker::is_thread_of(self) {
+            return self.wait_workers_from_a_task(worker::is_alive_thread_of(self));
         }
         let me = std::thread::current().id();
         loop {
@@ -581,8 +583,13 @@ impl Registry {
     /// returns). It joins no thread (a joined worker could start waiting
     /// for this task after the join began); the handles stay for an
     /// outside caller, or are dropped with the pool.
-    fn wait_workers_from_a_task(&self) {
-        self.shutting_down_from_tasks.fetch_add(1, Ordering::SeqCst);
+    ///
+    /// `alive`: the caller counts among the alive workers (it is not a
+    /// leaving worker resolving what is left), so it counts as waiting.
+    fn wait_workers_from_a_task(&self, alive: bool) {
+        let me = usize::from(alive);
+        self.shutting_down_from_tasks
+            .fetch_add(me, Ordering::SeqCst);
         let mut step = Duration::from_micros(20);
         loop {
             let alive = self.alive.load(Ordering::SeqCst);
@@ -597,7 +604,8 @@ impl Registry {
             std::thread::park_timeout(step);
             step = (step * 2).min(Duration::from_millis(1));
         }
-        self.shutting_down_from_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.shutting_down_from_tasks
+            .fetch_sub(me, Ordering::SeqCst);
     }
 
     /// A worker's initializer panicked: the pool is broken. Every queued

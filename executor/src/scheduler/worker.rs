@@ -46,6 +46,12 @@ thread_local! {
     /// borrow, no reference count). Set and cleared with `CURRENT`, which
     /// keeps the context alive in between.
     static CURRENT_PTR: Cell<*const WorkerCtx> = const { Cell::new(std::ptr::null()) };
+    /// The registry (its address) whose worker thread this is, from the
+    /// thread's first line to its last: also while its hooks run and while
+    /// it resolves what is left at exit, when `CURRENT` is already gone.
+    static THREAD_OF: Cell<usize> = const { Cell::new(0) };
+    /// That thread no longer counts as alive (it is leaving the pool).
+    static LEAVING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The worker-private half of a worker: its own deque end and identity.
@@ -91,6 +97,21 @@ pub(crate) fn is_worker_of(registry: &Arc<Registry>) -> bool {
     current_of(registry).is_some()
 }
 
+/// True when the current thread is one of `registry`'s worker threads,
+/// running a task or not: also in its start and stop hooks and while it
+/// resolves what is left as the pool's last worker (done callbacks run
+/// there). Such a thread must never wait for the pool's threads to exit.
+/// (The registry outlives its threads, which hold it: no address reuse.)
+pub(crate) fn is_thread_of(registry: &Arc<Registry>) -> bool {
+    THREAD_OF.try_with(Cell::get).unwrap_or(0) == Arc::as_ptr(registry) as usize
+}
+
+/// `is_thread_of`, and the thread still counts among the pool's alive
+/// workers (it is not leaving).
+pub(crate) fn is_alive_thread_of(registry: &Arc<Registry>) -> bool {
+    is_thread_of(registry) && !LEAVING.try_with(Cell::get).unwrap_or(true)
+}
+
 /// The worker running on this thread, of any pool, without touching its
 /// reference count: valid for as long as the caller runs on this thread
 /// inside a task (the worker outlives every task it runs).
@@ -110,6 +131,7 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
     // caught at the task boundary): a panic here is our bug, and a worker
     // that died of it would strand the tasks and counts it holds.
     let guard = AbortIfPanic("a worker's run loop");
+    THREAD_OF.with(|t| t.set(Arc::as_ptr(&registry) as usize));
     // Before the thread counts as this pool's worker: what the hook
     // submits goes to the shared queue, as from any other thread.
     registry.config.hooks.thread_started();
@@ -147,10 +169,18 @@ pub(crate) fn main(registry: Arc<Registry>, index: usize) {
 
     CURRENT_PTR.with(|c| c.set(std::ptr::null()));
     CURRENT.with(|c| c.borrow_mut().take());
+    // No longer counted as alive: a retiring worker stopped counting in
+    // its run loop, an exiting one stops first thing in `exit_worker`
+    // (then it may run done callbacks, resolving what is left).
+    let leaving = |l: &Cell<bool>| l.set(true);
+    if matches!(leave, Leave::Retire) {
+        LEAVING.with(leaving);
+    }
     // Before the thread gives its slot back, so `shutdown(true)`, which
     // waits for that, returns after the hook ran.
     registry.config.hooks.thread_stopped();
     let ctx = Rc::into_inner(ctx).expect("no one else holds the worker context at exit");
+    LEAVING.with(leaving);
     match leave {
         Leave::Retire => registry.finish_retire(index, ctx.deque),
         Leave::Exit => registry.exit_worker(index, ctx.deque),
