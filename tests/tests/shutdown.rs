@@ -127,7 +127,9 @@ fn tasks_on_every_worker_shutting_their_pool_down_with_wait_at_once() {
     const QUEUED: usize = 30;
     let pool = Arc::new(support::pool(WORKERS));
     let finished = Arc::new(AtomicUsize::new(0));
-    let all_running = Arc::new(std::sync::Barrier::new(WORKERS));
+    // The shutters and this thread: no shutdown before all 30 are queued
+    // (a submit from outside after it would be rejected).
+    let all_running = Arc::new(std::sync::Barrier::new(WORKERS + 1));
     let shutters: Vec<_> = (0..WORKERS)
         .map(|_| {
             let (pool, all_running, finished) =
@@ -148,6 +150,10 @@ fn tasks_on_every_worker_shutting_their_pool_down_with_wait_at_once() {
             })
         })
         .collect();
+    let go = all_running.clone();
+    within(HANG, "every worker running a shutter", move || {
+        go.wait();
+    });
     let shut = within(
         HANG,
         "every worker's task shutting the pool down",
