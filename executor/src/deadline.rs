@@ -39,6 +39,22 @@ impl Deadline {
     pub(crate) fn has_passed(self) -> bool {
         self.remaining() == Some(Duration::ZERO)
     }
+
+    /// Polls `done` in timed parks (20 µs, doubling up to 1 ms, never past
+    /// the deadline) for a condition nobody signals; true once it holds,
+    /// false when the deadline passed first (kept to within one park).
+    pub(crate) fn poll_until(self, done: impl Fn() -> bool) -> bool {
+        let mut step = Duration::from_micros(20);
+        while !done() {
+            match self.remaining() {
+                Some(left) if left.is_zero() => return false,
+                Some(left) => crate::sync::park_timeout(left.min(step)),
+                None => crate::sync::park_timeout(step),
+            }
+            step = (step * 2).min(Duration::from_millis(1));
+        }
+        true
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -53,6 +69,19 @@ mod tests {
         assert_eq!(Deadline::from_timeout(None), Deadline::Never);
         assert_eq!(Deadline::Never.remaining(), None);
         assert!(!Deadline::Never.has_passed());
+    }
+
+    #[test]
+    fn polling_stops_when_done_or_at_the_deadline() {
+        let polls = std::cell::Cell::new(0);
+        let third = || {
+            polls.set(polls.get() + 1);
+            polls.get() == 3
+        };
+        assert!(Deadline::Never.poll_until(third));
+        assert_eq!(polls.get(), 3);
+        assert!(!Deadline::after(Duration::ZERO).poll_until(|| false));
+        assert!(Deadline::after(Duration::ZERO).poll_until(|| true));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::deadline::Deadline;
 use crate::handle::TaskHandle;
 use crate::pool::ThreadPoolExecutor;
 use crate::scheduler::registry::Registry;
-use crate::sync::{lock, park_timeout, Mutex};
+use crate::sync::{lock, Mutex};
 use crate::task::stop::Stop;
 use crate::task::TaskId;
 
@@ -324,16 +324,10 @@ impl ThreadPoolExecutor {
         let registry = &self.registry;
         registry.shutdown(false, cancel_futures);
         // The workers exit once nothing is left, and the timer thread once
-        // it resolved what it was firing; look for that in short timed
-        // parks, so the deadline is kept to within one park.
-        let mut step = Duration::from_micros(20);
-        while registry.alive() > 0 || registry.timer.is_running_elsewhere() {
-            match deadline.remaining() {
-                Some(left) if left.is_zero() => return self.give_up(),
-                Some(left) => park_timeout(left.min(step)),
-                None => park_timeout(step),
-            }
-            step = (step * 2).min(Duration::from_millis(1));
+        // it resolved what it was firing.
+        let settled = || registry.alive() == 0 && !registry.timer.is_running_elsewhere();
+        if !deadline.poll_until(settled) {
+            return self.give_up();
         }
         // Every worker and the timer thread are gone: joining them is
         // immediate.

@@ -15,6 +15,7 @@ use crossbeam_utils::CachePadded;
 use super::config::Config;
 use super::pool_state::{AtomicPoolState, PoolState};
 use crate::capacity::{Capacity, OnFull};
+use crate::deadline::Deadline;
 use crate::error::BuildError;
 use crate::error::Refusal;
 use crate::scheduler::sleep::Sleep;
@@ -590,20 +591,15 @@ impl Registry {
         let me = usize::from(alive);
         self.shutting_down_from_tasks
             .fetch_add(me, Ordering::SeqCst);
-        let mut step = Duration::from_micros(20);
-        loop {
+        Deadline::Never.poll_until(|| {
             let alive = self.alive.load(Ordering::SeqCst);
             let waiting = self.blocked.load(Ordering::SeqCst)
                 + self.shutting_down_from_tasks.load(Ordering::SeqCst);
             let sleeping = self.sleep.counts().sleeping();
             // Every worker waits: queued work (if any) waits for one of
             // them to return. Or the rest sleep with nothing to run.
-            if alive <= waiting || (alive <= waiting + sleeping && !self.has_work()) {
-                break;
-            }
-            std::thread::park_timeout(step);
-            step = (step * 2).min(Duration::from_millis(1));
-        }
+            alive <= waiting || (alive <= waiting + sleeping && !self.has_work())
+        });
         self.shutting_down_from_tasks
             .fetch_sub(me, Ordering::SeqCst);
     }
